@@ -1,0 +1,91 @@
+//! Command handlers, one file per family; each file ends with its
+//! `COMMANDS` table. Handlers parse arguments and build replies; the data
+//! operations they call live in `keyspace`.
+
+mod connection;
+mod keys;
+mod server;
+mod string;
+mod transaction;
+
+use bytes::Bytes;
+
+use crate::dispatch::errors;
+use crate::dispatch::CommandSpec;
+use crate::keyspace::{now_ms, Db, Entry};
+use crate::server::client::Client;
+use crate::server::Engine;
+use crate::util::num;
+
+/// Every family's table, in the order COMMAND lists them.
+pub const FAMILIES: &[&[CommandSpec]] = &[
+    string::COMMANDS,
+    keys::COMMANDS,
+    connection::COMMANDS,
+    transaction::COMMANDS,
+    server::COMMANDS,
+];
+
+/// Parses an integer argument or replies with Redis's error.
+pub fn arg_i64(c: &mut Client, a: &[u8]) -> Option<i64> {
+    match num::string2ll(a) {
+        Some(n) => Some(n),
+        None => {
+            c.reply().error(errors::NOT_INT);
+            None
+        }
+    }
+}
+
+/// Parses a float argument or replies with Redis's error.
+pub fn arg_f64(c: &mut Client, a: &[u8]) -> Option<f64> {
+    match num::parse_f64(a) {
+        Some(n) => Some(n),
+        None => {
+            c.reply().error(errors::NOT_FLOAT);
+            None
+        }
+    }
+}
+
+/// Case-insensitive comparison of an argument with an ASCII keyword.
+#[inline]
+pub fn is(a: &[u8], kw: &str) -> bool {
+    a.eq_ignore_ascii_case(kw.as_bytes())
+}
+
+/// The client's selected database.
+#[inline]
+pub fn db<'a>(e: &'a mut Engine, c: &Client) -> &'a mut Db {
+    &mut e.ks.dbs[c.db]
+}
+
+/// Looks a key up for reading, counting hits and misses.
+pub fn lookup_read<'a>(e: &'a mut Engine, dbi: usize, key: &[u8]) -> Option<&'a mut Entry> {
+    let mode = e.expire_mode();
+    let now = now_ms();
+    let found = e.ks.dbs[dbi].lookup(key, now, mode);
+    if found.is_some() {
+        e.stats.keyspace_hits += 1;
+    } else {
+        e.stats.keyspace_misses += 1;
+    }
+    found
+}
+
+/// Looks a key up for writing (no hit/miss counting).
+pub fn lookup_write<'a>(e: &'a mut Engine, dbi: usize, key: &[u8]) -> Option<&'a mut Entry> {
+    let mode = e.expire_mode();
+    e.ks.dbs[dbi].lookup(key, now_ms(), mode)
+}
+
+/// Records that `key` changed: dirty counter and WATCH.
+pub fn modified(e: &mut Engine, c: &mut Client, dbi: usize, key: &[u8]) {
+    e.dirty += 1;
+    e.touch_key(c, dbi, key);
+}
+
+/// Converts arguments to owned `Bytes` slices (for queuing and logging).
+pub fn owned(args: &[Bytes]) -> Vec<Bytes> {
+    args.to_vec()
+}

@@ -1,0 +1,493 @@
+//! The command table and the gates every command passes.
+//!
+//! # Overview
+//!
+//! Each command is declared once, as a static [`CommandSpec`] row in the file
+//! of its family (`commands/*.rs` end with their `COMMANDS` slice). The
+//! [`CommandTable`] indexes those rows by name; [`execute`] looks a request up
+//! and applies, from the row's flags alone, the checks Redis makes in
+//! `processCommand`: arity, authentication, out-of-memory, MISCONF, the
+//! read-only replica, loading, subscribed context, and MULTI queueing. Only
+//! then does it [`call`] the handler, timing it for INFO commandstats and
+//! SLOWLOG and feeding MONITOR.
+
+pub mod errors;
+
+use bytes::Bytes;
+use std::collections::HashMap;
+
+use crate::server::client::{Client, ReplyMode};
+use crate::server::Engine;
+
+/// A command handler: parses arguments, runs the data operation, replies.
+pub type Handler = fn(&mut Engine, &mut Client, &[Bytes]);
+
+/// Command flags, as Redis's `CMD_*` (and their names in COMMAND INFO).
+pub mod flags {
+    pub const WRITE: u64 = 1 << 0;
+    pub const READONLY: u64 = 1 << 1;
+    pub const DENYOOM: u64 = 1 << 2;
+    pub const ADMIN: u64 = 1 << 4;
+    pub const PUBSUB: u64 = 1 << 5;
+    pub const NOSCRIPT: u64 = 1 << 6;
+    pub const BLOCKING: u64 = 1 << 8;
+    pub const LOADING: u64 = 1 << 9;
+    pub const STALE: u64 = 1 << 10;
+    pub const SKIP_MONITOR: u64 = 1 << 11;
+    pub const SKIP_SLOWLOG: u64 = 1 << 12;
+    pub const ASKING: u64 = 1 << 13;
+    pub const FAST: u64 = 1 << 14;
+    pub const NO_AUTH: u64 = 1 << 15;
+    pub const MAY_REPLICATE: u64 = 1 << 16;
+    pub const NO_MANDATORY_KEYS: u64 = 1 << 19;
+    pub const PROTECTED: u64 = 1 << 20;
+    pub const NO_ASYNC_LOADING: u64 = 1 << 23;
+    pub const NO_MULTI: u64 = 1 << 24;
+    pub const MOVABLE_KEYS: u64 = 1 << 25;
+    pub const ALLOW_BUSY: u64 = 1 << 26;
+
+    /// Names in the order COMMAND INFO lists them.
+    pub const NAMES: &[(u64, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
+        (ASKING, "asking"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (MAY_REPLICATE, "may_replicate"),
+        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
+        (NO_MULTI, "no_multi"),
+        (MOVABLE_KEYS, "movablekeys"),
+        (ALLOW_BUSY, "allow_busy"),
+    ];
+}
+
+/// ACL categories (Redis's `ACL_CATEGORY_*`).
+pub mod acl {
+    pub const KEYSPACE: u64 = 1 << 0;
+    pub const READ: u64 = 1 << 1;
+    pub const WRITE: u64 = 1 << 2;
+    pub const SET: u64 = 1 << 3;
+    pub const SORTEDSET: u64 = 1 << 4;
+    pub const LIST: u64 = 1 << 5;
+    pub const HASH: u64 = 1 << 6;
+    pub const STRING: u64 = 1 << 7;
+    pub const BITMAP: u64 = 1 << 8;
+    pub const HYPERLOGLOG: u64 = 1 << 9;
+    pub const GEO: u64 = 1 << 10;
+    pub const STREAM: u64 = 1 << 11;
+    pub const PUBSUB: u64 = 1 << 12;
+    pub const ADMIN: u64 = 1 << 13;
+    pub const FAST: u64 = 1 << 14;
+    pub const SLOW: u64 = 1 << 15;
+    pub const BLOCKING: u64 = 1 << 16;
+    pub const DANGEROUS: u64 = 1 << 17;
+    pub const CONNECTION: u64 = 1 << 18;
+    pub const TRANSACTION: u64 = 1 << 19;
+    pub const SCRIPTING: u64 = 1 << 20;
+
+    pub const NAMES: &[(u64, &str)] = &[
+        (KEYSPACE, "keyspace"),
+        (READ, "read"),
+        (WRITE, "write"),
+        (SET, "set"),
+        (SORTEDSET, "sortedset"),
+        (LIST, "list"),
+        (HASH, "hash"),
+        (STRING, "string"),
+        (BITMAP, "bitmap"),
+        (HYPERLOGLOG, "hyperloglog"),
+        (GEO, "geo"),
+        (STREAM, "stream"),
+        (PUBSUB, "pubsub"),
+        (ADMIN, "admin"),
+        (FAST, "fast"),
+        (SLOW, "slow"),
+        (BLOCKING, "blocking"),
+        (DANGEROUS, "dangerous"),
+        (CONNECTION, "connection"),
+        (TRANSACTION, "transaction"),
+        (SCRIPTING, "scripting"),
+    ];
+}
+
+/// Where a command's keys are among its arguments (Redis's legacy triple).
+#[derive(Clone, Copy, Debug)]
+pub struct Keys {
+    pub first: i32,
+    pub last: i32,
+    pub step: i32,
+}
+
+impl Keys {
+    pub const NONE: Keys = Keys {
+        first: 0,
+        last: 0,
+        step: 0,
+    };
+    pub const ONE: Keys = Keys {
+        first: 1,
+        last: 1,
+        step: 1,
+    };
+    pub const ALL: Keys = Keys {
+        first: 1,
+        last: -1,
+        step: 1,
+    };
+}
+
+/// One command or subcommand, declared once.
+pub struct CommandSpec {
+    pub name: &'static str,
+    /// Redis arity: `n` exact, `-n` at least n (the name counts).
+    pub arity: i32,
+    pub flags: u64,
+    pub acl: u64,
+    pub keys: Keys,
+    pub group: &'static str,
+    pub since: &'static str,
+    pub summary: &'static str,
+    pub complexity: &'static str,
+    /// None for a container whose subcommands do the work.
+    pub handler: Option<Handler>,
+    pub subcommands: &'static [CommandSpec],
+    /// For commands whose keys the legacy triple cannot describe.
+    pub get_keys: Option<fn(&[Bytes]) -> Vec<usize>>,
+}
+
+impl CommandSpec {
+    /// A row with the common defaults; families fill in the rest with struct
+    /// update syntax.
+    pub const fn new(name: &'static str, arity: i32, flags: u64, acl: u64, keys: Keys, handler: Handler) -> Self {
+        CommandSpec {
+            name,
+            arity,
+            flags,
+            acl,
+            keys,
+            group: "generic",
+            since: "1.0.0",
+            summary: "",
+            complexity: "",
+            handler: Some(handler),
+            subcommands: &[],
+            get_keys: None,
+        }
+    }
+
+    pub const fn container(name: &'static str, arity: i32, subcommands: &'static [CommandSpec]) -> Self {
+        CommandSpec {
+            name,
+            arity,
+            flags: 0,
+            acl: 0,
+            keys: Keys::NONE,
+            group: "server",
+            since: "1.0.0",
+            summary: "",
+            complexity: "",
+            handler: None,
+            subcommands,
+            get_keys: None,
+        }
+    }
+
+    pub const fn group(mut self, g: &'static str) -> Self {
+        self.group = g;
+        self
+    }
+
+    pub const fn since(mut self, s: &'static str) -> Self {
+        self.since = s;
+        self
+    }
+
+    pub const fn summary(mut self, s: &'static str) -> Self {
+        self.summary = s;
+        self
+    }
+
+    pub const fn keys_fn(mut self, f: fn(&[Bytes]) -> Vec<usize>) -> Self {
+        self.get_keys = Some(f);
+        self
+    }
+
+    pub fn has(&self, flag: u64) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// Argument positions of the keys in `args`.
+    pub fn key_positions(&self, args: &[Bytes]) -> Vec<usize> {
+        if let Some(f) = self.get_keys {
+            return f(args);
+        }
+        let k = self.keys;
+        if k.first <= 0 || k.step <= 0 {
+            return Vec::new();
+        }
+        let argc = args.len() as i32;
+        let last = if k.last < 0 { argc + k.last } else { k.last.min(argc - 1) };
+        let mut v = Vec::new();
+        let mut i = k.first;
+        while i <= last {
+            v.push(i as usize);
+            i += k.step;
+        }
+        v
+    }
+}
+
+/// Per-command counters for INFO commandstats.
+#[derive(Default, Clone, Debug)]
+pub struct CmdStat {
+    pub calls: u64,
+    pub usec: u64,
+    pub rejected: u64,
+    pub failed: u64,
+}
+
+/// A resolved table row: the spec, its full name and its subcommands.
+pub struct Resolved {
+    pub spec: &'static CommandSpec,
+    /// `get`, or `config|get` for a subcommand.
+    pub fullname: String,
+    pub index: usize,
+    pub subs: HashMap<Vec<u8>, usize>,
+    pub parent: Option<usize>,
+}
+
+/// Every command, by name.
+pub struct CommandTable {
+    pub rows: Vec<Resolved>,
+    by_name: HashMap<Vec<u8>, usize>,
+}
+
+impl CommandTable {
+    pub fn new(families: &[&'static [CommandSpec]]) -> CommandTable {
+        let mut t = CommandTable {
+            rows: Vec::new(),
+            by_name: HashMap::new(),
+        };
+        for fam in families {
+            for spec in fam.iter() {
+                let idx = t.add(spec, None);
+                t.by_name.insert(spec.name.as_bytes().to_vec(), idx);
+            }
+        }
+        t
+    }
+
+    fn add(&mut self, spec: &'static CommandSpec, parent: Option<usize>) -> usize {
+        let idx = self.rows.len();
+        let fullname = match parent {
+            Some(p) => format!("{}|{}", self.rows[p].fullname, spec.name),
+            None => spec.name.to_string(),
+        };
+        self.rows.push(Resolved {
+            spec,
+            fullname,
+            index: idx,
+            subs: HashMap::new(),
+            parent,
+        });
+        for sub in spec.subcommands {
+            let si = self.add(sub, Some(idx));
+            self.rows[idx].subs.insert(sub.name.as_bytes().to_vec(), si);
+        }
+        idx
+    }
+
+    /// The top-level command named `name` (any case).
+    pub fn lookup(&self, name: &[u8]) -> Option<usize> {
+        let mut buf = [0u8; 32];
+        if name.len() <= buf.len() {
+            let b = &mut buf[..name.len()];
+            b.copy_from_slice(name);
+            b.make_ascii_lowercase();
+            self.by_name.get(&b[..]).copied()
+        } else {
+            self.by_name.get(&name.to_ascii_lowercase()).copied()
+        }
+    }
+
+    pub fn sub(&self, parent: usize, name: &[u8]) -> Option<usize> {
+        self.rows[parent].subs.get(&name.to_ascii_lowercase()).copied()
+    }
+
+    /// Top-level rows.
+    pub fn top(&self) -> impl Iterator<Item = &Resolved> {
+        self.rows.iter().filter(|r| r.parent.is_none())
+    }
+
+    /// Resolves a request to its row: Ok(index) or the error to reply.
+    pub fn resolve(&self, args: &[Bytes]) -> Result<usize, String> {
+        let Some(idx) = self.lookup(&args[0]) else {
+            return Err(errors::unknown_command(args));
+        };
+        let row = &self.rows[idx];
+        if row.spec.subcommands.is_empty() {
+            return check_arity(row, args).map(|_| idx);
+        }
+        if args.len() < 2 {
+            return Err(errors::wrong_arity(&row.fullname));
+        }
+        match self.sub(idx, &args[1]) {
+            Some(si) => check_arity(&self.rows[si], args).map(|_| si),
+            None => Err(errors::unknown_subcommand(&args[1], &args[0])),
+        }
+    }
+}
+
+fn check_arity(row: &Resolved, args: &[Bytes]) -> Result<(), String> {
+    let a = row.spec.arity;
+    let n = args.len() as i32;
+    if (a > 0 && n != a) || (a < 0 && n < -a) {
+        Err(errors::wrong_arity(&row.fullname))
+    } else {
+        Ok(())
+    }
+}
+
+/// Runs one request from a client, with every gate.
+pub fn execute(e: &mut Engine, c: &mut Client, args: Vec<Bytes>) {
+    if args.is_empty() {
+        return;
+    }
+    let reply_start = c.out.len();
+    let idx = match e.commands.resolve(&args) {
+        Ok(i) => i,
+        Err(msg) => {
+            reject(e, c, None, &msg);
+            finish_reply(c, reply_start);
+            return;
+        }
+    };
+    let spec = e.commands.rows[idx].spec;
+
+    if let Err(msg) = gates(e, c, spec) {
+        reject(e, c, Some(idx), &msg);
+        finish_reply(c, reply_start);
+        return;
+    }
+
+    if c.multi.is_some() && !is_multi_control(spec) {
+        if spec.has(flags::NO_MULTI) {
+            let msg = format!("ERR Command not allowed inside a transaction");
+            reject(e, c, Some(idx), &msg);
+        } else {
+            c.queue(idx, args);
+            c.reply().simple("QUEUED");
+        }
+        finish_reply(c, reply_start);
+        return;
+    }
+
+    call(e, c, idx, &args);
+    finish_reply(c, reply_start);
+}
+
+fn is_multi_control(spec: &CommandSpec) -> bool {
+    matches!(spec.name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
+}
+
+/// Replies with a rejection (`msg` holds the full error text) and counts it.
+fn reject(e: &mut Engine, c: &mut Client, idx: Option<usize>, msg: &str) {
+    if let Some(i) = idx {
+        e.cmd_stats[i].rejected += 1;
+    }
+    if c.multi.is_some() {
+        c.multi_error = true;
+    }
+    c.reply().error(msg);
+    e.count_error(msg);
+}
+
+/// Applies CLIENT REPLY OFF/SKIP to what the last command wrote.
+fn finish_reply(c: &mut Client, start: usize) {
+    match c.reply_mode {
+        ReplyMode::On => {}
+        ReplyMode::Off => c.out.truncate(start),
+        ReplyMode::SkipNext => c.reply_mode = ReplyMode::Skip,
+        ReplyMode::Skip => {
+            c.out.truncate(start);
+            c.reply_mode = ReplyMode::On;
+        }
+    }
+}
+
+/// The checks of Redis's processCommand, from the command's flags.
+fn gates(e: &mut Engine, c: &mut Client, spec: &CommandSpec) -> Result<(), String> {
+    if !c.authenticated && !spec.has(flags::NO_AUTH) {
+        return Err(errors::NOAUTH.to_string());
+    }
+    let is_write = spec.has(flags::WRITE);
+    let deny_oom = spec.has(flags::DENYOOM);
+    if deny_oom && e.over_maxmemory() {
+        return Err(errors::OOM.to_string());
+    }
+    if is_write && e.persistence_error() {
+        return Err(errors::MISCONF.to_string());
+    }
+    if c.in_resp2_pubsub() && !allowed_in_pubsub(spec) {
+        return Err(format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            spec.name
+        ));
+    }
+    if e.loading && !spec.has(flags::LOADING) {
+        return Err(errors::LOADING.to_string());
+    }
+    Ok(())
+}
+
+fn allowed_in_pubsub(spec: &CommandSpec) -> bool {
+    matches!(
+        spec.name,
+        "ping" | "subscribe" | "ssubscribe" | "unsubscribe" | "sunsubscribe" | "psubscribe" | "punsubscribe" | "quit" | "reset"
+    )
+}
+
+/// Calls a resolved command: the handler, its stats, SLOWLOG and MONITOR.
+pub fn call(e: &mut Engine, c: &mut Client, idx: usize, args: &[Bytes]) {
+    let spec = e.commands.rows[idx].spec;
+    let handler = spec.handler.expect("resolved rows have handlers");
+    let before = c.out.len();
+    let dirty_before = e.dirty;
+    let start = std::time::Instant::now();
+    c.cmd_index = Some(idx);
+    handler(e, c, args);
+    let usec = start.elapsed().as_micros() as u64;
+    let stat = &mut e.cmd_stats[idx];
+    stat.calls += 1;
+    stat.usec += usec;
+    if c.out.len() > before && c.out[before] == b'-' {
+        stat.failed += 1;
+        let end = c.out[before..]
+            .iter()
+            .position(|&b| b == b'\r')
+            .map_or(c.out.len(), |p| before + p);
+        let msg = String::from_utf8_lossy(&c.out[before + 1..end]).into_owned();
+        e.count_error(&msg);
+    }
+    e.stats.commands += 1;
+    c.last_cmd = idx;
+    if !spec.has(flags::SKIP_SLOWLOG) {
+        e.slowlog_push(c, args, usec);
+    }
+    if !e.monitors.is_empty() && !spec.has(flags::SKIP_MONITOR) && !spec.has(flags::ADMIN) {
+        e.feed_monitors(c, args);
+    }
+    if e.dirty != dirty_before {
+        e.after_write(c, args);
+    }
+}

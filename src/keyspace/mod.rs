@@ -1,0 +1,466 @@
+//! Databases, keys, values and expiry.
+//!
+//! # Overview
+//!
+//! The keyspace is owned by the engine thread: nothing here locks. A
+//! [`Db`] is a [`table::Table`] of boxed [`Entry`]s (key, value, access
+//! clock) plus a second table of deadlines for the keys that have one. An
+//! entry flags whether it has a deadline, so reads of keys without a TTL
+//! never touch the deadline table.
+//!
+//! # Expiry
+//!
+//! A key is never visible after its deadline: every lookup checks it
+//! (lazy expiry), and [`Db::active_expire_step`] walks the deadline table
+//! with a scan cursor to reclaim keys nobody reads. A replica does not delete
+//! on its own; it hides expired keys and waits for the primary's DEL.
+
+pub mod sbytes;
+pub mod table;
+pub mod value;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub use sbytes::SBytes;
+use table::{Keyed, Table};
+pub use value::{Kind, Value};
+
+/// Milliseconds since the Unix epoch.
+#[inline]
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Microseconds since the Unix epoch.
+#[inline]
+pub fn now_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+const HAS_TTL: u32 = 1 << 31;
+const CLOCK_MASK: u32 = (1 << 24) - 1;
+
+/// The LRU clock: seconds, 24 bits, as Redis's LRU_CLOCK with 1 s resolution.
+#[inline]
+pub fn lru_clock() -> u32 {
+    ((now_ms() / 1000) as u32) & CLOCK_MASK
+}
+
+/// One key and its value.
+#[derive(Debug)]
+pub struct Entry {
+    pub key: SBytes,
+    pub value: Value,
+    /// Low 24 bits: access clock (LRU seconds or LFU time+counter);
+    /// bit 31: the key has a deadline in the expires table.
+    meta: u32,
+}
+
+impl Keyed for Box<Entry> {
+    #[inline]
+    fn key(&self) -> &[u8] {
+        self.key.as_bytes()
+    }
+}
+
+impl Entry {
+    pub fn new(key: SBytes, value: Value) -> Box<Entry> {
+        Box::new(Entry {
+            key,
+            value,
+            meta: lru_clock(),
+        })
+    }
+
+    #[inline]
+    pub fn has_ttl(&self) -> bool {
+        self.meta & HAS_TTL != 0
+    }
+
+    #[inline]
+    fn set_has_ttl(&mut self, on: bool) {
+        if on {
+            self.meta |= HAS_TTL;
+        } else {
+            self.meta &= !HAS_TTL;
+        }
+    }
+
+    #[inline]
+    pub fn clock(&self) -> u32 {
+        self.meta & CLOCK_MASK
+    }
+
+    #[inline]
+    pub fn set_clock(&mut self, c: u32) {
+        self.meta = (self.meta & !CLOCK_MASK) | (c & CLOCK_MASK);
+    }
+
+    /// Seconds since last access by the LRU clock.
+    pub fn idle_secs(&self) -> u64 {
+        let now = lru_clock();
+        let c = self.clock();
+        if now >= c {
+            (now - c) as u64
+        } else {
+            (now + (CLOCK_MASK + 1) - c) as u64
+        }
+    }
+}
+
+/// A key's deadline.
+#[derive(Debug)]
+pub struct Deadline {
+    pub key: SBytes,
+    pub at: i64,
+}
+
+impl Keyed for Deadline {
+    #[inline]
+    fn key(&self) -> &[u8] {
+        self.key.as_bytes()
+    }
+}
+
+/// Whether lookups may delete expired keys (a primary) or only hide them (a replica).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ExpireMode {
+    Delete,
+    Hide,
+}
+
+/// One database.
+pub struct Db {
+    pub id: usize,
+    table: Table<Box<Entry>>,
+    expires: Table<Deadline>,
+    expire_cursor: u64,
+    /// Keys deleted by expiry since the counter was last drained.
+    pub expired_count: u64,
+    /// Keys deleted by expiry, for propagation as DEL, drained by the engine.
+    pub expired_keys: Vec<SBytes>,
+    /// Running estimate of the average remaining TTL (ms), as INFO keyspace's avg_ttl.
+    pub avg_ttl: i64,
+}
+
+impl Db {
+    pub fn new(id: usize, seed: u64) -> Db {
+        Db {
+            id,
+            table: Table::new(seed),
+            expires: Table::new(seed ^ 0x9e37_79b9_7f4a_7c15),
+            expire_cursor: 0,
+            expired_count: 0,
+            expired_keys: Vec::new(),
+            avg_ttl: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    pub fn expires_len(&self) -> usize {
+        self.expires.len()
+    }
+
+    pub fn table(&self) -> &Table<Box<Entry>> {
+        &self.table
+    }
+
+    /// True when `key` has a deadline that has passed.
+    fn is_expired(&self, e: &Entry, now: i64) -> bool {
+        e.has_ttl() && self.expires.get(e.key.as_bytes()).is_some_and(|d| d.at <= now)
+    }
+
+    /// Checks `key`'s deadline; deletes it (primary) when passed. Returns true
+    /// when the key must be treated as absent.
+    fn expire_if_needed(&mut self, key: &[u8], now: i64, mode: ExpireMode) -> bool {
+        let expired = match self.table.get(key) {
+            Some(e) => self.is_expired(e, now),
+            None => return false,
+        };
+        if expired && mode == ExpireMode::Delete {
+            if let Some(e) = self.remove(key) {
+                self.expired_count += 1;
+                self.expired_keys.push(e.key);
+            }
+        }
+        expired
+    }
+
+    /// The live entry for `key` (expiry applied), without touching its clock.
+    pub fn peek(&mut self, key: &[u8], now: i64, mode: ExpireMode) -> Option<&mut Entry> {
+        if self.expire_if_needed(key, now, mode) {
+            return None;
+        }
+        self.table.get_mut(key).map(|b| &mut **b)
+    }
+
+    /// The live entry for `key`, touching its access clock.
+    #[inline]
+    pub fn lookup(&mut self, key: &[u8], now: i64, mode: ExpireMode) -> Option<&mut Entry> {
+        let e = self.peek(key, now, mode)?;
+        e.set_clock(lru_clock());
+        Some(e)
+    }
+
+    /// Whether `key` exists (live), without touching its clock.
+    pub fn exists(&mut self, key: &[u8], now: i64, mode: ExpireMode) -> bool {
+        self.peek(key, now, mode).is_some()
+    }
+
+    /// Read-only view of an entry, ignoring expiry (for snapshots and DEBUG).
+    pub fn get_raw(&self, key: &[u8]) -> Option<&Entry> {
+        self.table.get(key).map(|b| &**b)
+    }
+
+    /// Sets `key` to `value`. Any deadline is removed unless `keep_ttl`.
+    pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
+        if let Some(e) = self.table.get_mut(key) {
+            e.value = value;
+            e.set_clock(lru_clock());
+            if !keep_ttl && e.has_ttl() {
+                e.set_has_ttl(false);
+                self.expires.remove(key);
+            }
+            return;
+        }
+        self.table.insert(Entry::new(SBytes::new(key), value));
+    }
+
+    /// Adds a key known to be absent.
+    pub fn add(&mut self, key: SBytes, value: Value) {
+        self.table.insert(Entry::new(key, value));
+    }
+
+    /// Removes `key` and its deadline.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Box<Entry>> {
+        let e = self.table.remove(key)?;
+        if e.has_ttl() {
+            self.expires.remove(key);
+        }
+        Some(e)
+    }
+
+    /// Inserts a whole entry (MOVE, RENAME, COPY), keeping its clock.
+    pub fn insert_entry(&mut self, mut e: Box<Entry>, deadline: Option<i64>) {
+        let key = e.key.clone();
+        e.set_has_ttl(false);
+        if let Some(old) = self.table.insert(e) {
+            if old.has_ttl() {
+                self.expires.remove(key.as_bytes());
+            }
+        }
+        if let Some(at) = deadline {
+            self.set_expire(key.as_bytes(), at);
+        }
+    }
+
+    /// The deadline of `key` (ms), if it has one.
+    pub fn expire_of(&self, key: &[u8]) -> Option<i64> {
+        let e = self.table.get(key)?;
+        if !e.has_ttl() {
+            return None;
+        }
+        self.expires.get(key).map(|d| d.at)
+    }
+
+    /// Sets the deadline of an existing key; false when the key is absent.
+    pub fn set_expire(&mut self, key: &[u8], at: i64) -> bool {
+        let Some(e) = self.table.get_mut(key) else {
+            return false;
+        };
+        e.set_has_ttl(true);
+        let k = e.key.clone();
+        match self.expires.get_mut(key) {
+            Some(d) => d.at = at,
+            None => {
+                self.expires.insert(Deadline { key: k, at });
+            }
+        }
+        true
+    }
+
+    /// Removes the deadline of `key`; true when it had one.
+    pub fn persist(&mut self, key: &[u8]) -> bool {
+        match self.table.get_mut(key) {
+            Some(e) if e.has_ttl() => {
+                e.set_has_ttl(false);
+                self.expires.remove(key);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Empties the database, returning the old contents (to free elsewhere).
+    pub fn clear(&mut self) -> Table<Box<Entry>> {
+        self.expires.take();
+        self.expire_cursor = 0;
+        self.avg_ttl = 0;
+        self.table.take()
+    }
+
+    /// Swaps the contents of two databases (SWAPDB).
+    pub fn swap_contents(&mut self, other: &mut Db) {
+        std::mem::swap(&mut self.table, &mut other.table);
+        std::mem::swap(&mut self.expires, &mut other.expires);
+        std::mem::swap(&mut self.avg_ttl, &mut other.avg_ttl);
+        self.expire_cursor = 0;
+        other.expire_cursor = 0;
+    }
+
+    /// One SCAN step over the keys.
+    pub fn scan(&self, cursor: u64, count: usize, f: impl FnMut(&Box<Entry>)) -> u64 {
+        self.table.scan(cursor, count, f)
+    }
+
+    /// All live keys (KEYS): expired keys are skipped, not deleted.
+    pub fn for_each_live(&self, now: i64, mut f: impl FnMut(&Entry)) {
+        for e in self.table.iter() {
+            if !self.is_expired(e, now) {
+                f(e);
+            }
+        }
+    }
+
+    /// A random live key, deleting (primary) expired ones met on the way.
+    pub fn random_key(&mut self, now: i64, mode: ExpireMode, rng: &mut impl rand::Rng) -> Option<SBytes> {
+        let all_volatile = self.table.len() == self.expires.len();
+        for attempt in 0..100 {
+            let key = self.table.random(rng)?.key.clone();
+            if self.expire_if_needed(&key, now, mode) {
+                // With every key volatile and all expired, a replica could loop forever.
+                if mode == ExpireMode::Hide && all_volatile && attempt >= 99 {
+                    return Some(key);
+                }
+                continue;
+            }
+            return Some(key);
+        }
+        None
+    }
+
+    /// One step of the active expire cycle: looks at up to `sample` keys with
+    /// a deadline and deletes the expired ones. Returns (looked, expired).
+    pub fn active_expire_step(&mut self, now: i64, sample: usize) -> (usize, usize) {
+        if self.expires.is_empty() {
+            return (0, 0);
+        }
+        let mut due = Vec::new();
+        let mut looked = 0;
+        let mut ttl_sum = 0i64;
+        let mut ttl_n = 0i64;
+        self.expire_cursor = self.expires.scan(self.expire_cursor, sample, |d| {
+            looked += 1;
+            if d.at <= now {
+                due.push(d.key.clone());
+            } else {
+                ttl_sum += d.at - now;
+                ttl_n += 1;
+            }
+        });
+        if ttl_n > 0 {
+            let avg = ttl_sum / ttl_n;
+            self.avg_ttl = if self.avg_ttl == 0 {
+                avg
+            } else {
+                (self.avg_ttl / 50) * 49 + avg / 50
+            };
+        }
+        let n = due.len();
+        for k in due {
+            if let Some(e) = self.remove(&k) {
+                self.expired_count += 1;
+                self.expired_keys.push(e.key);
+            }
+        }
+        (looked, n)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.table.iter().map(|b| &**b)
+    }
+}
+
+/// Every database of a server.
+pub struct Keyspace {
+    pub dbs: Vec<Db>,
+}
+
+impl Keyspace {
+    pub fn new(databases: usize) -> Keyspace {
+        let seed: u64 = rand::random();
+        Keyspace {
+            dbs: (0..databases).map(|i| Db::new(i, seed)).collect(),
+        }
+    }
+
+    pub fn total_keys(&self) -> usize {
+        self.dbs.iter().map(|d| d.len()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_fits_64_byte_class() {
+        assert!(std::mem::size_of::<Entry>() <= 56);
+    }
+
+    #[test]
+    fn expiry_hides_and_deletes() {
+        let mut db = Db::new(0, 1);
+        db.set(b"a", Value::string(b"1"), false);
+        assert!(db.set_expire(b"a", 1000));
+        assert_eq!(db.expire_of(b"a"), Some(1000));
+        assert!(db.peek(b"a", 999, ExpireMode::Delete).is_some());
+        assert!(db.peek(b"a", 1000, ExpireMode::Hide).is_none());
+        assert_eq!(db.len(), 1);
+        assert!(db.peek(b"a", 1000, ExpireMode::Delete).is_none());
+        assert_eq!(db.len(), 0);
+        assert_eq!(db.expires_len(), 0);
+        assert_eq!(db.expired_count, 1);
+    }
+
+    #[test]
+    fn set_clears_ttl_unless_kept() {
+        let mut db = Db::new(0, 1);
+        db.set(b"a", Value::string(b"1"), false);
+        db.set_expire(b"a", i64::MAX);
+        db.set(b"a", Value::string(b"2"), true);
+        assert_eq!(db.expire_of(b"a"), Some(i64::MAX));
+        db.set(b"a", Value::string(b"3"), false);
+        assert_eq!(db.expire_of(b"a"), None);
+        assert_eq!(db.expires_len(), 0);
+    }
+
+    #[test]
+    fn active_expire_reclaims() {
+        let mut db = Db::new(0, 1);
+        for i in 0..100 {
+            let k = format!("k{i}");
+            db.set(k.as_bytes(), Value::string(b"v"), false);
+            db.set_expire(k.as_bytes(), if i % 2 == 0 { 10 } else { i64::MAX });
+        }
+        let mut total = 0;
+        for _ in 0..50 {
+            total += db.active_expire_step(20, 20).1;
+        }
+        assert_eq!(total, 50);
+        assert_eq!(db.len(), 50);
+    }
+}

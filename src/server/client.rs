@@ -1,0 +1,134 @@
+//! One client's state: selected database, protocol, output, transaction.
+
+use bytes::Bytes;
+use std::rc::Rc;
+use std::time::Instant;
+use tokio::sync::Notify;
+
+use crate::protocol::encode::{Out, Proto};
+
+/// CLIENT REPLY modes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ReplyMode {
+    On,
+    Off,
+    /// SKIP was just called: the SKIP command's own reply is dropped... as Redis
+    /// does, the skip applies to the next command.
+    SkipNext,
+    Skip,
+}
+
+/// What kind of peer this is.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ClientKind {
+    Normal,
+    Replica,
+    Primary,
+    PubSub,
+}
+
+/// A client connection (or an in-process caller).
+pub struct Client {
+    pub id: u64,
+    pub addr: String,
+    pub laddr: String,
+    pub fd: i64,
+    pub name: Option<Bytes>,
+    pub lib_name: Option<Bytes>,
+    pub lib_ver: Option<Bytes>,
+    pub db: usize,
+    pub proto: Proto,
+    /// Replies not yet written to the socket.
+    pub out: Vec<u8>,
+    pub authenticated: bool,
+    pub user: String,
+    pub reply_mode: ReplyMode,
+    pub kind: ClientKind,
+    /// Queued commands while in MULTI: (table row, arguments).
+    pub multi: Option<Vec<(usize, Vec<Bytes>)>>,
+    /// A command failed to queue: EXEC must abort.
+    pub multi_error: bool,
+    /// A watched key was touched: EXEC must fail.
+    pub dirty_cas: bool,
+    pub watched: Vec<(usize, Bytes)>,
+    pub monitor: bool,
+    pub no_evict: bool,
+    pub created: Instant,
+    pub last_interaction: Instant,
+    /// Row of the last command run (for CLIENT LIST's cmd=).
+    pub last_cmd: usize,
+    pub cmd_index: Option<usize>,
+    /// Close once pending output is written (QUIT, protocol error).
+    pub close_after_reply: bool,
+    /// Close now (CLIENT KILL, output limits).
+    pub close_asap: bool,
+    /// Wakes the connection task when someone else gives it output or kills it.
+    pub wake: Rc<Notify>,
+    /// Bytes in the query buffer (for CLIENT LIST).
+    pub qbuf: usize,
+    pub subscriptions: usize,
+    /// Total bytes written to this client (CLIENT LIST tot-net-out).
+    pub net_out: u64,
+    pub net_in: u64,
+    pub commands: u64,
+}
+
+impl Client {
+    pub fn new(id: u64, addr: String, laddr: String, fd: i64, authenticated: bool) -> Client {
+        let now = Instant::now();
+        Client {
+            id,
+            addr,
+            laddr,
+            fd,
+            name: None,
+            lib_name: None,
+            lib_ver: None,
+            db: 0,
+            proto: Proto::Resp2,
+            out: Vec::with_capacity(1024),
+            authenticated,
+            user: "default".to_string(),
+            reply_mode: ReplyMode::On,
+            kind: ClientKind::Normal,
+            multi: None,
+            multi_error: false,
+            dirty_cas: false,
+            watched: Vec::new(),
+            monitor: false,
+            no_evict: false,
+            created: now,
+            last_interaction: now,
+            last_cmd: 0,
+            cmd_index: None,
+            close_after_reply: false,
+            close_asap: false,
+            wake: Rc::new(Notify::new()),
+            qbuf: 0,
+            subscriptions: 0,
+            net_out: 0,
+            net_in: 0,
+            commands: 0,
+        }
+    }
+
+    /// The reply writer for this client's protocol.
+    #[inline]
+    pub fn reply(&mut self) -> Out<'_> {
+        Out {
+            buf: &mut self.out,
+            proto: self.proto,
+        }
+    }
+
+    pub fn queue(&mut self, idx: usize, args: Vec<Bytes>) {
+        if let Some(q) = &mut self.multi {
+            q.push((idx, args));
+        }
+    }
+
+    /// RESP2 clients with subscriptions may only run the pub/sub commands.
+    pub fn in_resp2_pubsub(&self) -> bool {
+        self.subscriptions > 0 && self.proto == Proto::Resp2
+    }
+}

@@ -1,0 +1,585 @@
+//! The engine: the one thread that owns the keyspace, and its connections.
+//!
+//! # Overview
+//!
+//! [`Engine`] is all server state. It lives on a tokio `current_thread`
+//! runtime, shared by the connection tasks as `Rc<RefCell<Engine>>`: a task
+//! borrows it for one batch of parsed requests and never across an `.await`,
+//! so commands are atomic without locks. Work that must not stall the
+//! engine (fsync, snapshot writing, uploads) belongs on other threads.
+//!
+//! # Shutdown
+//!
+//! SHUTDOWN (or a signal, or [`crate::ServerHandle::shutdown`]) sets a request
+//! on the engine and wakes the accept loop, which stops accepting, lets the
+//! engine finish, and returns from [`run`].
+
+pub mod client;
+pub mod conn;
+pub mod log;
+pub mod main;
+
+use bytes::Bytes;
+use rand::rngs::SmallRng;
+use rand::SeedableRng;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, Notify};
+
+use crate::config::Config;
+use crate::dispatch::{CmdStat, CommandTable};
+use crate::keyspace::{now_ms, now_us, ExpireMode, Keyspace};
+use crate::Inbox;
+use client::Client;
+
+/// The command table, built once.
+pub fn command_table() -> &'static CommandTable {
+    static TABLE: OnceLock<CommandTable> = OnceLock::new();
+    TABLE.get_or_init(|| CommandTable::new(crate::commands::FAMILIES))
+}
+
+/// Counters for INFO stats.
+#[derive(Default, Debug, Clone)]
+pub struct Stats {
+    pub commands: u64,
+    pub connections: u64,
+    pub rejected_connections: u64,
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub expired_keys: u64,
+    pub expired_stale_perc: f64,
+    pub expired_time_cap_reached: u64,
+    pub evicted_keys: u64,
+    pub evicted_clients: u64,
+    pub net_input_bytes: u64,
+    pub net_output_bytes: u64,
+    pub error_replies: u64,
+    pub reads_processed: u64,
+    pub writes_processed: u64,
+    pub client_qbuf_limit_disconnections: u64,
+    pub client_outbuf_limit_disconnections: u64,
+    /// Samples for instantaneous_ops_per_sec: (time ms, commands).
+    pub ops_samples: VecDeque<(i64, u64)>,
+    pub net_in_samples: VecDeque<(i64, u64)>,
+    pub net_out_samples: VecDeque<(i64, u64)>,
+}
+
+/// One SLOWLOG entry.
+#[derive(Clone, Debug)]
+pub struct SlowEntry {
+    pub id: u64,
+    pub time: i64,
+    pub usec: u64,
+    pub args: Vec<Bytes>,
+    pub addr: String,
+    pub name: Bytes,
+}
+
+/// A pending SHUTDOWN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShutdownSave {
+    Default,
+    Save,
+    NoSave,
+}
+
+/// One client's WATCH of one key.
+#[derive(Clone, Copy, Debug)]
+pub struct Watcher {
+    pub client: u64,
+    /// The key existed but had expired when WATCH was called.
+    pub expired: bool,
+}
+
+/// CLIENT PAUSE state.
+#[derive(Clone, Copy, Debug)]
+pub struct Pause {
+    pub until: Instant,
+    /// True for ALL, false for WRITE.
+    pub all: bool,
+}
+
+/// All server state, owned by the engine thread.
+pub struct Engine {
+    pub config: Config,
+    pub config_file: Option<std::path::PathBuf>,
+    pub ks: Keyspace,
+    pub commands: &'static CommandTable,
+    pub cmd_stats: Vec<CmdStat>,
+    pub error_stats: BTreeMap<String, u64>,
+    pub clients: HashMap<u64, Box<Client>>,
+    pub next_client_id: u64,
+    pub stats: Stats,
+    /// WATCHed keys: (db, key) → watchers.
+    pub watched: HashMap<(usize, Bytes), Vec<Watcher>>,
+    pub monitors: Vec<u64>,
+    pub slowlog: VecDeque<SlowEntry>,
+    pub slowlog_next_id: u64,
+    /// Changes since the last save (rdb_changes_since_last_save).
+    pub dirty: u64,
+    pub loading: bool,
+    pub started: Instant,
+    pub start_time_ms: i64,
+    pub run_id: String,
+    pub replid2: String,
+    pub rng: SmallRng,
+    pub shutdown: Option<ShutdownSave>,
+    pub shutdown_notify: Rc<Notify>,
+    pub pause: Option<Pause>,
+    pub unpause_notify: Rc<Notify>,
+    pub active_expire: bool,
+    pub bound: Vec<SocketAddr>,
+    pub last_save_ms: i64,
+    pub lazyfree_pending: u64,
+    pub lazyfreed_objects: u64,
+    pub latency: BTreeMap<String, Vec<(i64, u64)>>,
+}
+
+impl Engine {
+    pub fn new(config: Config) -> Engine {
+        let commands = command_table();
+        let now = now_ms();
+        Engine {
+            ks: Keyspace::new(config.databases.max(1)),
+            config,
+            config_file: None,
+            commands,
+            cmd_stats: vec![CmdStat::default(); commands.rows.len()],
+            error_stats: BTreeMap::new(),
+            clients: HashMap::new(),
+            next_client_id: 1,
+            stats: Stats::default(),
+            watched: HashMap::new(),
+            monitors: Vec::new(),
+            slowlog: VecDeque::new(),
+            slowlog_next_id: 0,
+            dirty: 0,
+            loading: false,
+            started: Instant::now(),
+            start_time_ms: now,
+            run_id: random_hex(40),
+            replid2: "0".repeat(40),
+            rng: SmallRng::from_entropy(),
+            shutdown: None,
+            shutdown_notify: Rc::new(Notify::new()),
+            pause: None,
+            unpause_notify: Rc::new(Notify::new()),
+            active_expire: true,
+            bound: Vec::new(),
+            last_save_ms: now,
+            lazyfree_pending: 0,
+            lazyfreed_objects: 0,
+            latency: BTreeMap::new(),
+        }
+    }
+
+    pub fn next_id(&mut self) -> u64 {
+        let id = self.next_client_id;
+        self.next_client_id += 1;
+        id
+    }
+
+    /// How lookups treat expired keys: a replica hides them, a primary deletes.
+    #[inline]
+    pub fn expire_mode(&self) -> ExpireMode {
+        ExpireMode::Delete
+    }
+
+    /// Used memory as the allocator counts it.
+    pub fn used_memory(&self) -> u64 {
+        crate::persistence::memory::allocated()
+    }
+
+    pub fn over_maxmemory(&self) -> bool {
+        self.config.maxmemory > 0 && self.used_memory() > self.config.maxmemory
+    }
+
+    /// True while writes must be refused with MISCONF.
+    pub fn persistence_error(&self) -> bool {
+        false
+    }
+
+    /// Counts an error reply for INFO errorstats (by its first word).
+    pub fn count_error(&mut self, msg: &str) {
+        self.stats.error_replies += 1;
+        let code = msg.split(' ').next().unwrap_or("ERR");
+        // Redis counts at most 128 distinct codes; beyond that, only ERR-like totals.
+        if self.error_stats.len() >= 128 && !self.error_stats.contains_key(code) {
+            return;
+        }
+        *self.error_stats.entry(code.to_string()).or_insert(0) += 1;
+    }
+
+    pub fn slowlog_push(&mut self, c: &Client, args: &[Bytes], usec: u64) {
+        let threshold = self.config.slowlog_log_slower_than;
+        if threshold < 0 || (usec as i64) < threshold {
+            return;
+        }
+        let max = self.config.slowlog_max_len as usize;
+        // Redis keeps at most 32 arguments, the last one saying how many more,
+        // and truncates long strings to 128 bytes.
+        let mut kept: Vec<Bytes> = Vec::new();
+        let n = args.len().min(32);
+        for (i, a) in args.iter().take(n).enumerate() {
+            if i == 31 && args.len() > 32 {
+                kept.push(Bytes::from(format!("... ({} more arguments)", args.len() - 31)));
+                break;
+            }
+            if a.len() > 128 {
+                let mut v = a[..128].to_vec();
+                v.extend_from_slice(format!("... ({} more bytes)", a.len() - 128).as_bytes());
+                kept.push(Bytes::from(v));
+            } else {
+                kept.push(a.clone());
+            }
+        }
+        self.slowlog.push_front(SlowEntry {
+            id: self.slowlog_next_id,
+            time: now_ms() / 1000,
+            usec,
+            args: kept,
+            addr: c.addr.clone(),
+            name: c.name.clone().unwrap_or_default(),
+        });
+        self.slowlog_next_id += 1;
+        while self.slowlog.len() > max {
+            self.slowlog.pop_back();
+        }
+    }
+
+    /// Sends a command to every MONITOR client, as Redis formats it.
+    pub fn feed_monitors(&mut self, c: &Client, args: &[Bytes]) {
+        let us = now_us();
+        let mut line = format!("{}.{:06} [{} {}]", us / 1_000_000, us % 1_000_000, c.db, c.addr);
+        for a in args {
+            line.push(' ');
+            line.push_str(&crate::util::repr(a));
+        }
+        let ids: Vec<u64> = self.monitors.clone();
+        for id in ids {
+            if let Some(m) = self.clients.get_mut(&id) {
+                m.reply().simple(&line);
+                m.wake.notify_one();
+            }
+        }
+    }
+
+    /// Called after a command changed the dataset.
+    pub fn after_write(&mut self, _c: &mut Client, _args: &[Bytes]) {}
+
+    /// Marks `key` modified: WATCHers of it will fail their EXEC.
+    pub fn touch_key(&mut self, cur: &mut Client, db: usize, key: &[u8]) {
+        if self.watched.is_empty() {
+            return;
+        }
+        let k = (db, Bytes::copy_from_slice(key));
+        let exists = self.ks.dbs[db].get_raw(key).is_some();
+        let Some(ws) = self.watched.get_mut(&k) else {
+            return;
+        };
+        let mut dirty = Vec::new();
+        for w in ws.iter_mut() {
+            if w.expired {
+                if !exists {
+                    // The stale key was deleted: logically nothing changed.
+                    w.expired = false;
+                    continue;
+                }
+                w.expired = false;
+            }
+            dirty.push(w.client);
+        }
+        for id in dirty {
+            self.flag_dirty(cur, id);
+        }
+    }
+
+    fn flag_dirty(&mut self, cur: &mut Client, id: u64) {
+        if id == cur.id {
+            cur.dirty_cas = true;
+        } else if let Some(o) = self.clients.get_mut(&id) {
+            o.dirty_cas = true;
+        }
+    }
+
+    /// True when `key` exists in `db` but its deadline has passed.
+    pub fn key_is_stale(&self, db: usize, key: &[u8]) -> bool {
+        let d = &self.ks.dbs[db];
+        d.get_raw(key).is_some_and(|e| e.has_ttl()) && d.expire_of(key).is_some_and(|at| at <= now_ms())
+    }
+
+    /// Before database `emptied` is flushed (`replaced_with` None) or
+    /// swapped with `replaced_with`: flags WATCHers whose keys logically change.
+    pub fn touch_db(&mut self, cur: &mut Client, emptied: usize, replaced_with: Option<usize>) {
+        if self.watched.is_empty() {
+            return;
+        }
+        let keys: Vec<(usize, Bytes)> = self.watched.keys().filter(|(d, _)| *d == emptied).cloned().collect();
+        let mut dirty = Vec::new();
+        for k in keys {
+            let in_emptied = self.ks.dbs[emptied].get_raw(&k.1).is_some();
+            let in_other = replaced_with.is_some_and(|r| self.ks.dbs[r].get_raw(&k.1).is_some());
+            if !in_emptied && !in_other {
+                continue;
+            }
+            let other_stale = replaced_with.is_some_and(|r| self.key_is_stale(r, &k.1));
+            let Some(ws) = self.watched.get_mut(&k) else { continue };
+            for w in ws.iter_mut() {
+                if w.expired {
+                    if !in_other {
+                        w.expired = false;
+                        continue;
+                    } else if other_stale {
+                        continue;
+                    }
+                } else if !in_emptied && other_stale {
+                    w.expired = true;
+                    continue;
+                }
+                dirty.push(w.client);
+            }
+        }
+        for id in dirty {
+            self.flag_dirty(cur, id);
+        }
+    }
+
+    /// Adds a WATCH of `key` in `db` for client `c`.
+    pub fn watch(&mut self, c: &mut Client, db: usize, key: &Bytes) {
+        if c.watched.iter().any(|(d, k)| *d == db && k == key) {
+            return;
+        }
+        let expired = self.key_is_stale(db, key);
+        self.watched
+            .entry((db, key.clone()))
+            .or_default()
+            .push(Watcher { client: c.id, expired });
+        c.watched.push((db, key.clone()));
+    }
+
+    /// True when a key this client watched (live at WATCH time) has expired since.
+    pub fn watched_key_expired(&self, c: &Client) -> bool {
+        c.watched.iter().any(|(db, key)| {
+            let was_stale = self
+                .watched
+                .get(&(*db, key.clone()))
+                .and_then(|ws| ws.iter().find(|w| w.client == c.id))
+                .is_some_and(|w| w.expired);
+            !was_stale && self.key_is_stale(*db, key)
+        })
+    }
+
+    /// Removes a client's WATCHes.
+    pub fn unwatch_all(&mut self, c: &mut Client) {
+        for (db, key) in c.watched.drain(..) {
+            let k = (db, key);
+            if let Some(ws) = self.watched.get_mut(&k) {
+                ws.retain(|w| w.client != c.id);
+                if ws.is_empty() {
+                    self.watched.remove(&k);
+                }
+            }
+        }
+        c.dirty_cas = false;
+    }
+
+    /// Forgets a client that disconnected.
+    pub fn client_gone(&mut self, c: &mut Client) {
+        self.unwatch_all(c);
+        if c.monitor {
+            self.monitors.retain(|&i| i != c.id);
+        }
+    }
+
+    /// Per-cron work: active expiry, stats samples.
+    pub fn cron(&mut self) {
+        let now = now_ms();
+        if self.active_expire {
+            self.active_expire_cycle(now);
+        }
+        self.drain_expired();
+        sample(&mut self.stats.ops_samples, now, self.stats.commands);
+        sample(&mut self.stats.net_in_samples, now, self.stats.net_input_bytes);
+        sample(&mut self.stats.net_out_samples, now, self.stats.net_output_bytes);
+        if let Some(p) = self.pause {
+            if Instant::now() >= p.until {
+                self.pause = None;
+                self.unpause_notify.notify_waiters();
+            }
+        }
+    }
+
+    /// Redis's slow active-expire cycle: per database, sample keys with a
+    /// deadline, repeat while more than 10% of a sample had expired, within a
+    /// time budget of 25% of a cron period.
+    fn active_expire_cycle(&mut self, now: i64) {
+        let hz = self.config.hz.max(1) as u64;
+        let budget = Duration::from_micros(1_000_000 / hz / 4);
+        let start = Instant::now();
+        for db in &mut self.ks.dbs {
+            loop {
+                let (looked, expired) = db.active_expire_step(now, 20);
+                if looked == 0 || expired * 10 <= looked {
+                    break;
+                }
+                if start.elapsed() > budget {
+                    self.stats.expired_time_cap_reached += 1;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Collects the expired-key counters from every database.
+    pub fn drain_expired(&mut self) {
+        for db in &mut self.ks.dbs {
+            self.stats.expired_keys += db.expired_count;
+            db.expired_count = 0;
+            db.expired_keys.clear();
+        }
+    }
+
+    /// instantaneous_ops_per_sec and friends: average over the samples.
+    pub fn instantaneous(samples: &VecDeque<(i64, u64)>) -> f64 {
+        match (samples.front(), samples.back()) {
+            (Some(a), Some(b)) if b.0 > a.0 => (b.1 - a.1) as f64 * 1000.0 / (b.0 - a.0) as f64,
+            _ => 0.0,
+        }
+    }
+
+    /// A freshly reset keyspace swap for FLUSHALL / FLUSHDB, freed off the
+    /// engine thread when big.
+    pub fn free_later<T: Send + 'static>(&mut self, garbage: T, effort: usize) {
+        if effort > 64 {
+            self.lazyfreed_objects += effort as u64;
+            std::thread::spawn(move || drop(garbage));
+        } else {
+            drop(garbage);
+        }
+    }
+}
+
+fn sample(q: &mut VecDeque<(i64, u64)>, now: i64, v: u64) {
+    q.push_back((now, v));
+    while q.len() > 16 {
+        q.pop_front();
+    }
+}
+
+/// A random lowercase hex string.
+pub fn random_hex(n: usize) -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    (0..n)
+        .map(|_| char::from_digit(rng.gen_range(0..16), 16).expect("digit < 16"))
+        .collect()
+}
+
+/// Runs a server until SHUTDOWN on the current thread: binds, accepts and
+/// serves; `ready` is called with the bound addresses. `inbox` carries
+/// in-process requests from a [`crate::ServerHandle`].
+pub fn run_with_inbox(
+    engine: Engine,
+    inbox: Option<mpsc::UnboundedReceiver<Inbox>>,
+    ready: impl FnOnce(&[SocketAddr]),
+) -> std::io::Result<Option<ShutdownSave>> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&rt, serve(engine, inbox, ready))
+}
+
+async fn serve(
+    mut engine: Engine,
+    inbox: Option<mpsc::UnboundedReceiver<Inbox>>,
+    ready: impl FnOnce(&[SocketAddr]),
+) -> std::io::Result<Option<ShutdownSave>> {
+    let addrs: Vec<String> = if engine.config.bind.is_empty() {
+        vec!["0.0.0.0".to_string()]
+    } else {
+        engine.config.bind.clone()
+    };
+    let mut listeners = Vec::new();
+    if engine.config.port != 0 || inbox.is_some() {
+        for a in &addrs {
+            let a = a.trim_start_matches('-');
+            let host = if a == "*" { "0.0.0.0" } else { a };
+            let target = if host.contains(':') {
+                format!("[{}]:{}", host, engine.config.port)
+            } else {
+                format!("{}:{}", host, engine.config.port)
+            };
+            match TcpListener::bind(&target).await {
+                Ok(l) => listeners.push(l),
+                Err(e) if addrs.len() > 1 && host.contains(':') => {
+                    tracing::warn!("Warning: Could not create server TCP listening socket {target}: {e}");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    engine.bound = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
+    ready(&engine.bound);
+    let shutdown = engine.shutdown_notify.clone();
+    let engine = Rc::new(RefCell::new(engine));
+
+    for l in listeners {
+        tokio::task::spawn_local(conn::accept_loop(engine.clone(), l));
+    }
+    tokio::task::spawn_local(cron_loop(engine.clone()));
+    if let Some(rx) = inbox {
+        tokio::task::spawn_local(inbox_loop(engine.clone(), rx));
+    }
+    shutdown.notified().await;
+    let mode = engine.borrow().shutdown;
+    Ok(mode)
+}
+
+/// Serves in-process requests, each from one pseudo client.
+async fn inbox_loop(engine: Rc<RefCell<Engine>>, mut rx: mpsc::UnboundedReceiver<Inbox>) {
+    let id = {
+        let mut e = engine.borrow_mut();
+        let id = e.next_id();
+        let c = Client::new(id, "in-process:0".into(), "in-process:0".into(), -1, true);
+        e.clients.insert(id, Box::new(c));
+        id
+    };
+    while let Some(msg) = rx.recv().await {
+        match msg {
+            Inbox::Execute(args, reply) => {
+                let mut guard = engine.borrow_mut();
+                let e = &mut *guard;
+                let Some(mut c) = e.clients.remove(&id) else { break };
+                crate::dispatch::execute(e, &mut c, args);
+                let out = std::mem::take(&mut c.out);
+                e.clients.insert(id, c);
+                let frame = match crate::protocol::reply::parse_frame(&out) {
+                    Ok(Some((f, _))) => f,
+                    _ => crate::protocol::reply::Frame::Null,
+                };
+                let _ = reply.send(frame);
+                if e.shutdown.is_some() {
+                    e.shutdown_notify.notify_one();
+                }
+            }
+            Inbox::Shutdown => {
+                let mut e = engine.borrow_mut();
+                e.shutdown = Some(ShutdownSave::NoSave);
+                e.shutdown_notify.notify_one();
+                break;
+            }
+        }
+    }
+}
+
+async fn cron_loop(engine: Rc<RefCell<Engine>>) {
+    loop {
+        let hz = engine.borrow().config.hz.clamp(1, 500) as u64;
+        tokio::time::sleep(Duration::from_millis(1000 / hz)).await;
+        engine.borrow_mut().cron();
+    }
+}
