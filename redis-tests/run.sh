@@ -7,7 +7,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 cache="${SNAPCACHE_CACHE:-$repo/.cache}"
 src="$cache/redis-src"
-work="$here/work"
+work="${REDIS_TESTS_WORK:-$here/work}"
 report="$here/report.py"
 
 usage() {

@@ -15,7 +15,8 @@
 pub mod config;
 mod commands;
 mod dispatch;
-mod keyspace;
+#[doc(hidden)]
+pub mod keyspace;
 mod persistence;
 pub mod protocol;
 mod server;

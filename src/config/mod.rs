@@ -596,7 +596,7 @@ pub struct Config {
     /// `maxmemory-eviction-tenacity`. Range 0..=100. Default: `10`.
     pub maxmemory_eviction_tenacity: u32,
     /// `timeout`. Range 0..=INT_MAX. Default: `0`.
-    pub timeout: u32,
+    pub timeout: u64,
     /// `replica-announce-port` (alias `slave-announce-port`). Range 0..=65535. Default: `0`.
     pub replica_announce_port: u16,
     /// `tcp-backlog`. Range 0..=INT_MAX. Default: `511`.
@@ -654,7 +654,7 @@ pub struct Config {
     /// `latency-monitor-threshold`. Range 0..=LLONG_MAX. Default: `0`.
     pub latency_monitor_threshold: i64,
     /// `proto-max-bulk-len`. Range 1048576..=LONG_MAX. Default: `536870912`.
-    pub proto_max_bulk_len: i64,
+    pub proto_max_bulk_len: u64,
     /// `stream-node-max-entries`. Range 0..=LLONG_MAX. Default: `100`.
     pub stream_node_max_entries: i64,
     /// `repl-backlog-size`. Range 1..=LLONG_MAX. Default: `1048576`.
@@ -1402,6 +1402,28 @@ impl Config {
     /// The text [`Config::rewrite`] would write given the old file content.
     pub fn rewrite_to_string(&self, old: &str) -> String {
         rewrite::rewrite_content(self, old)
+    }
+
+    /// Absolute path of the config file given on the command line.
+    pub fn config_file(&self) -> Option<&Path> {
+        self.config_file.as_deref()
+    }
+
+    /// `loglevel` as its name (`debug`, `verbose`, `notice`, `warning`).
+    pub fn loglevel_name(&self) -> &'static str {
+        self.loglevel.name()
+    }
+
+    /// The eviction policy is LFU-based (OBJECT FREQ allowed, LFU counters
+    /// maintained instead of LRU clocks).
+    pub fn maxmemory_policy_is_lfu(&self) -> bool {
+        self.maxmemory_policy.is_lfu()
+    }
+
+    /// The eviction policy uses per-object LRU/LFU metadata (Redis refuses
+    /// shared integer objects then).
+    pub fn maxmemory_policy_uses_lru_lfu(&self) -> bool {
+        self.maxmemory_policy.is_lru() || self.maxmemory_policy.is_lfu()
     }
 
     /// `notify-keyspace-events` in its string form (`CONFIG GET` value).

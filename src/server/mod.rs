@@ -506,17 +506,20 @@ async fn serve(
     let mut listeners = Vec::new();
     if engine.config.port != 0 || inbox.is_some() {
         for a in &addrs {
-            let a = a.trim_start_matches('-');
-            let host = if a == "*" { "0.0.0.0" } else { a };
-            let target = if host.contains(':') {
-                format!("[{}]:{}", host, engine.config.port)
-            } else {
-                format!("{}:{}", host, engine.config.port)
+            // A leading '-' marks an optional address: failure to bind it is not fatal.
+            let optional = a.starts_with('-');
+            let host = match a.trim_start_matches('-') {
+                "*" => "0.0.0.0",
+                "::*" => "::",
+                h => h,
             };
-            match TcpListener::bind(&target).await {
+            match bind_listener(host, engine.config.port) {
                 Ok(l) => listeners.push(l),
-                Err(e) if addrs.len() > 1 && host.contains(':') => {
-                    tracing::warn!("Warning: Could not create server TCP listening socket {target}: {e}");
+                Err(e) if optional || (addrs.len() > 1 && host.contains(':')) => {
+                    tracing::warn!(
+                        "Warning: Could not create server TCP listening socket {host}:{}: bind: {e}",
+                        engine.config.port
+                    );
                 }
                 Err(e) => return Err(e),
             }
@@ -574,6 +577,32 @@ async fn inbox_loop(engine: Rc<RefCell<Engine>>, mut rx: mpsc::UnboundedReceiver
             }
         }
     }
+}
+
+/// Binds a listening socket. IPv6 sockets are IPv6-only, so `0.0.0.0` and
+/// `::` can share a port as they do in Redis.
+fn bind_listener(host: &str, port: u16) -> std::io::Result<TcpListener> {
+    use nix::sys::socket::{
+        bind, listen, setsockopt, socket, sockopt, AddressFamily, Backlog, SockFlag, SockType, SockaddrIn6,
+    };
+    let ip: std::net::IpAddr = host
+        .parse()
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("bad address {host}")))?;
+    if let std::net::IpAddr::V6(v6) = ip {
+        let fd = socket(AddressFamily::Inet6, SockType::Stream, SockFlag::SOCK_CLOEXEC, None)?;
+        setsockopt(&fd, sockopt::Ipv6V6Only, &true)?;
+        setsockopt(&fd, sockopt::ReuseAddr, &true)?;
+        let addr = SockaddrIn6::from(std::net::SocketAddrV6::new(v6, port, 0, 0));
+        bind(std::os::fd::AsRawFd::as_raw_fd(&fd), &addr)?;
+        listen(&fd, Backlog::new(511).unwrap_or(Backlog::MAXCONN))?;
+        let std_listener = std::net::TcpListener::from(fd);
+        std_listener.set_nonblocking(true)?;
+        return TcpListener::from_std(std_listener);
+    }
+    let sock = tokio::net::TcpSocket::new_v4()?;
+    sock.set_reuseaddr(true)?;
+    sock.bind(std::net::SocketAddr::new(ip, port))?;
+    sock.listen(511)
 }
 
 async fn cron_loop(engine: Rc<RefCell<Engine>>) {

@@ -6,6 +6,9 @@
 //! All functions take bytes, never panic, and return `None` where Redis
 //! would report a parse failure.
 
+// Shared helpers: not every one is used by the server yet.
+#![allow(dead_code)]
+
 /// Redis `LONG_STR_SIZE`: strings of this length or longer are rejected by
 /// [`string2ll`].
 const LONG_STR_SIZE: usize = 21;
