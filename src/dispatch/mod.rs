@@ -269,14 +269,14 @@ pub struct Resolved {
 /// Every command, by name.
 pub struct CommandTable {
     pub rows: Vec<Resolved>,
-    by_name: HashMap<Vec<u8>, usize>,
+    by_name: HashMap<Vec<u8>, usize, foldhash::fast::RandomState>,
 }
 
 impl CommandTable {
     pub fn new(families: &[&'static [CommandSpec]]) -> CommandTable {
         let mut t = CommandTable {
             rows: Vec::new(),
-            by_name: HashMap::new(),
+            by_name: HashMap::default(),
         };
         for fam in families {
             for spec in fam.iter() {

@@ -95,6 +95,8 @@ async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64) {
     let mut decoder = RequestDecoder::new();
     let mut pending: Option<Vec<Bytes>> = None;
     let mut out: Vec<u8> = Vec::with_capacity(16 * 1024);
+    let (mut read, mut written) = (0u64, 0u64);
+    let mut idle: Option<(bool, Option<Duration>)> = None;
     loop {
         let next = {
             let mut guard = engine.borrow_mut();
@@ -102,9 +104,22 @@ async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64) {
             let Some(mut c) = e.clients.remove(&id) else {
                 break;
             };
+            // Counters from the previous round, added here to borrow the engine once.
+            e.stats.net_input_bytes += read;
+            e.stats.net_output_bytes += written;
+            if written > 0 {
+                e.stats.writes_processed += 1;
+            }
+            c.net_in += read;
+            c.net_out += written;
+            (read, written) = (0, 0);
             let next = process(e, &mut c, &mut buf, &mut decoder, &mut pending);
             std::mem::swap(&mut out, &mut c.out);
             let closing = c.close_asap;
+            let close_after = c.close_after_reply && c.out.is_empty();
+            let timeout = (e.config.timeout > 0 && c.subscriptions == 0 && !c.monitor)
+                .then(|| Duration::from_secs(e.config.timeout as u64));
+            idle = Some((closing || close_after, timeout));
             e.clients.insert(id, c);
             if e.shutdown.is_some() {
                 e.shutdown_notify.notify_one();
@@ -115,35 +130,20 @@ async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64) {
                 next
             }
         };
+        let (close_now, idle_timeout) = idle.take().unwrap_or((false, None));
         if !out.is_empty() {
             if wr.write_all(&out).await.is_err() {
                 break;
             }
-            let n = out.len() as u64;
-            {
-                let mut e = engine.borrow_mut();
-                e.stats.net_output_bytes += n;
-                e.stats.writes_processed += 1;
-                if let Some(c) = e.clients.get_mut(&id) {
-                    c.net_out += n;
-                }
-            }
+            written += out.len() as u64;
             out.clear();
             if out.capacity() > 1024 * 1024 {
                 out.shrink_to(16 * 1024);
             }
         }
-        let idle_timeout = {
-            let e = engine.borrow();
-            match e.clients.get(&id) {
-                Some(c) if c.close_asap || c.close_after_reply && c.out.is_empty() => break,
-                Some(c) if e.config.timeout > 0 && c.subscriptions == 0 && !c.monitor => {
-                    Some(Duration::from_secs(e.config.timeout as u64))
-                }
-                Some(_) => None,
-                None => break,
-            }
-        };
+        if close_now {
+            break;
+        }
         match next {
             Next::Close => break,
             Next::Paused(until) => {
@@ -158,25 +158,25 @@ async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64) {
                     let hint = decoder.bytes_hint().clamp(16 * 1024, 64 * 1024 * 1024);
                     buf.reserve(hint);
                 }
-                let sleep = tokio::time::sleep(idle_timeout.unwrap_or(Duration::from_secs(3600 * 24 * 365)));
-                tokio::select! {
-                    r = rd.read_buf(&mut buf) => match r {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => {
-                            let mut e = engine.borrow_mut();
-                            e.stats.net_input_bytes += n as u64;
-                            e.stats.reads_processed += 1;
-                            if let Some(c) = e.clients.get_mut(&id) {
-                                c.net_in += n as u64;
-                                c.last_interaction = Instant::now();
-                            }
+                let got = match idle_timeout {
+                    // Most clients have no idle timeout: no timer to arm per read.
+                    None => tokio::select! {
+                        r = rd.read_buf(&mut buf) => Some(r),
+                        _ = wake.notified() => None,
+                    },
+                    Some(t) => tokio::select! {
+                        r = rd.read_buf(&mut buf) => Some(r),
+                        _ = wake.notified() => None,
+                        _ = tokio::time::sleep(t) => {
+                            tracing::debug!("closing idle client {id}");
+                            break;
                         }
                     },
-                    _ = wake.notified() => {}
-                    _ = sleep => {
-                        tracing::debug!("closing idle client {id}");
-                        break;
-                    }
+                };
+                match got {
+                    Some(Ok(0)) | Some(Err(_)) => break,
+                    Some(Ok(n)) => read += n as u64,
+                    None => {}
                 }
             }
         }
@@ -201,6 +201,10 @@ fn process(
         max_multibulk_len: 1024 * 1024,
         authenticated: c.authenticated,
     };
+    if !buf.is_empty() {
+        e.stats.reads_processed += 1;
+        c.last_interaction = Instant::now();
+    }
     loop {
         if c.close_asap || c.close_after_reply {
             return Next::Close;
@@ -227,7 +231,6 @@ fn process(
             return Next::Paused(until);
         }
         c.commands += 1;
-        c.last_interaction = Instant::now();
         dispatch::execute(e, c, args);
         if e.shutdown.is_some() {
             return Next::Close;

@@ -112,7 +112,7 @@ pub struct Engine {
     pub commands: &'static CommandTable,
     pub cmd_stats: Vec<CmdStat>,
     pub error_stats: BTreeMap<String, u64>,
-    pub clients: HashMap<u64, Box<Client>>,
+    pub clients: HashMap<u64, Box<Client>, foldhash::fast::RandomState>,
     pub next_client_id: u64,
     pub stats: Stats,
     /// WATCHed keys: (db, key) → watchers.
@@ -151,7 +151,7 @@ impl Engine {
             commands,
             cmd_stats: vec![CmdStat::default(); commands.rows.len()],
             error_stats: BTreeMap::new(),
-            clients: HashMap::new(),
+            clients: HashMap::default(),
             next_client_id: 1,
             stats: Stats::default(),
             watched: HashMap::new(),
