@@ -12,8 +12,8 @@
 //! server.shutdown().expect("clean stop");
 //! ```
 
-pub mod config;
 mod commands;
+pub mod config;
 mod dispatch;
 #[doc(hidden)]
 pub mod keyspace;
@@ -165,9 +165,14 @@ impl ServerHandle {
     /// Runs one command in-process, without a socket, as its own client
     /// (RESP2 replies, database 0 unless the command sequence SELECTs).
     pub fn execute<A: AsRef<[u8]>>(&self, args: &[A]) -> Result<Frame, Error> {
-        let args = args.iter().map(|a| Bytes::copy_from_slice(a.as_ref())).collect();
+        let args = args
+            .iter()
+            .map(|a| Bytes::copy_from_slice(a.as_ref()))
+            .collect();
         let (tx, rx) = oneshot::channel();
-        self.tx.send(Inbox::Execute(args, tx)).map_err(|_| Error::Stopped)?;
+        self.tx
+            .send(Inbox::Execute(args, tx))
+            .map_err(|_| Error::Stopped)?;
         rx.blocking_recv().map_err(|_| Error::Stopped)
     }
 

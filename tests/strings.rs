@@ -12,7 +12,10 @@ fn set_get_and_options() {
     assert_eq!(run(&s, &["SET", "k", "w", "NX"]), Frame::Null);
     assert_eq!(run(&s, &["SET", "k", "w", "XX", "GET"]), bulk("v"));
     assert_eq!(run(&s, &["SET", "missing", "w", "XX"]), Frame::Null);
-    assert_eq!(run(&s, &["SET", "k", "w", "NX", "XX"]), err("ERR syntax error"));
+    assert_eq!(
+        run(&s, &["SET", "k", "w", "NX", "XX"]),
+        err("ERR syntax error")
+    );
     assert_eq!(
         run(&s, &["SET", "k", "w", "EX", "0"]),
         err("ERR invalid expire time in 'set' command")
@@ -27,7 +30,10 @@ fn set_get_and_options() {
     assert_eq!(run(&s, &["TTL", "k"]), int(100));
     assert_eq!(run(&s, &["SET", "k", "y"]), ok());
     assert_eq!(run(&s, &["TTL", "k"]), int(-1));
-    assert_eq!(run(&s, &["GET"]), err("ERR wrong number of arguments for 'get' command"));
+    assert_eq!(
+        run(&s, &["GET"]),
+        err("ERR wrong number of arguments for 'get' command")
+    );
 }
 
 #[test]
@@ -51,13 +57,19 @@ fn incr_family() {
     assert_eq!(run(&s, &["INCRBY", "n", "10"]), int(11));
     assert_eq!(run(&s, &["DECRBY", "n", "20"]), int(-9));
     run(&s, &["SET", "big", "9223372036854775807"]);
-    assert_eq!(run(&s, &["INCR", "big"]), err("ERR increment or decrement would overflow"));
+    assert_eq!(
+        run(&s, &["INCR", "big"]),
+        err("ERR increment or decrement would overflow")
+    );
     assert_eq!(
         run(&s, &["DECRBY", "n", "-9223372036854775808"]),
         err("ERR decrement would overflow")
     );
     run(&s, &["SET", "s", "abc"]);
-    assert_eq!(run(&s, &["INCR", "s"]), err("ERR value is not an integer or out of range"));
+    assert_eq!(
+        run(&s, &["INCR", "s"]),
+        err("ERR value is not an integer or out of range")
+    );
     assert_eq!(run(&s, &["INCRBYFLOAT", "f", "10.5"]), bulk("10.5"));
     assert_eq!(run(&s, &["INCRBYFLOAT", "f", "0.25"]), bulk("10.75"));
     assert_eq!(
@@ -77,7 +89,10 @@ fn ranges_and_lcs() {
     assert_eq!(run(&s, &["GET", "k"]), bulk("Hello Redis"));
     assert_eq!(run(&s, &["SETRANGE", "n", "3", "x"]), int(4));
     assert_eq!(run(&s, &["GET", "n"]), bulk("\0\0\0x"));
-    assert_eq!(run(&s, &["SETRANGE", "k", "-1", "x"]), err("ERR offset is out of range"));
+    assert_eq!(
+        run(&s, &["SETRANGE", "k", "-1", "x"]),
+        err("ERR offset is out of range")
+    );
     run(&s, &["MSET", "a", "ohmytext", "b", "mynewtext"]);
     assert_eq!(run(&s, &["LCS", "a", "b"]), bulk("mytext"));
     assert_eq!(run(&s, &["LCS", "a", "b", "LEN"]), int(6));
@@ -93,6 +108,12 @@ fn mset_mget_msetnx() {
     );
     assert_eq!(run(&s, &["MSETNX", "c", "3", "a", "9"]), int(0));
     assert_eq!(run(&s, &["MSETNX", "c", "3", "d", "4"]), int(1));
-    assert_eq!(run(&s, &["MSET", "a"]), err("ERR wrong number of arguments for 'mset' command"));
-    assert_eq!(run(&s, &["MSET", "a", "1", "b"]), err("ERR wrong number of arguments for 'mset' command"));
+    assert_eq!(
+        run(&s, &["MSET", "a"]),
+        err("ERR wrong number of arguments for 'mset' command")
+    );
+    assert_eq!(
+        run(&s, &["MSET", "a", "1", "b"]),
+        err("ERR wrong number of arguments for 'mset' command")
+    );
 }

@@ -12,7 +12,11 @@ fn main() {
 fn run(args: &[String]) -> i32 {
     match args.first().map(String::as_str) {
         Some("--version") | Some("-v") => {
-            println!("snapcache {} (Redis {} compatible)", snapcache::VERSION, snapcache::REDIS_VERSION);
+            println!(
+                "snapcache {} (Redis {} compatible)",
+                snapcache::VERSION,
+                snapcache::REDIS_VERSION
+            );
             0
         }
         Some("ping") => ping(&args[1..]),

@@ -113,7 +113,8 @@ pub fn valid_client_name(name: &[u8]) -> bool {
     name.iter().all(|&b| (b'!'..=b'~').contains(&b))
 }
 
-pub const BAD_CLIENT_NAME: &str = "ERR Client names cannot contain spaces, newlines or special characters.";
+pub const BAD_CLIENT_NAME: &str =
+    "ERR Client names cannot contain spaces, newlines or special characters.";
 
 /// HELLO [protover [AUTH username password] [SETNAME clientname]]
 fn hello(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
@@ -123,7 +124,8 @@ fn hello(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         match num::string2ll(&args[1]) {
             Some(v) => ver = Some(v),
             None => {
-                c.reply().error("ERR Protocol version is not an integer or out of range");
+                c.reply()
+                    .error("ERR Protocol version is not an integer or out of range");
                 return;
             }
         }
@@ -170,7 +172,11 @@ fn hello(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
             c.reply().error(BAD_CLIENT_NAME);
             return;
         }
-        c.name = if name.is_empty() { None } else { Some(name.clone()) };
+        c.name = if name.is_empty() {
+            None
+        } else {
+            Some(name.clone())
+        };
     }
     if let Some(v) = ver {
         c.proto = if v == 3 { Proto::Resp3 } else { Proto::Resp2 };
@@ -200,9 +206,49 @@ const C: u64 = acl::CONNECTION;
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("ping", -1, f::FAST, C | acl::FAST, Keys::NONE, ping).group("connection"),
     CommandSpec::new("echo", 2, f::FAST, C | acl::FAST, Keys::NONE, echo).group("connection"),
-    CommandSpec::new("quit", -1, f::ALLOW_BUSY | f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::NO_AUTH, C | acl::FAST, Keys::NONE, quit).group("connection"),
-    CommandSpec::new("reset", 1, f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::NO_AUTH | f::ALLOW_BUSY, C | acl::FAST, Keys::NONE, reset).group("connection"),
-    CommandSpec::new("auth", -2, f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::NO_AUTH | f::ALLOW_BUSY, C | acl::FAST, Keys::NONE, auth).group("connection"),
-    CommandSpec::new("select", 2, f::LOADING | f::STALE | f::FAST, C | acl::FAST, Keys::NONE, select).group("connection"),
-    CommandSpec::new("hello", -1, f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::NO_AUTH | f::ALLOW_BUSY, C | acl::FAST, Keys::NONE, hello).group("connection"),
+    CommandSpec::new(
+        "quit",
+        -1,
+        f::ALLOW_BUSY | f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::NO_AUTH,
+        C | acl::FAST,
+        Keys::NONE,
+        quit,
+    )
+    .group("connection"),
+    CommandSpec::new(
+        "reset",
+        1,
+        f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::NO_AUTH | f::ALLOW_BUSY,
+        C | acl::FAST,
+        Keys::NONE,
+        reset,
+    )
+    .group("connection"),
+    CommandSpec::new(
+        "auth",
+        -2,
+        f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::NO_AUTH | f::ALLOW_BUSY,
+        C | acl::FAST,
+        Keys::NONE,
+        auth,
+    )
+    .group("connection"),
+    CommandSpec::new(
+        "select",
+        2,
+        f::LOADING | f::STALE | f::FAST,
+        C | acl::FAST,
+        Keys::NONE,
+        select,
+    )
+    .group("connection"),
+    CommandSpec::new(
+        "hello",
+        -1,
+        f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::NO_AUTH | f::ALLOW_BUSY,
+        C | acl::FAST,
+        Keys::NONE,
+        hello,
+    )
+    .group("connection"),
 ];

@@ -36,14 +36,20 @@ fn exists(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     let dbi = c.db;
     let mode = e.expire_mode();
     let now = now_ms();
-    let n = args[1..].iter().filter(|k| e.ks.dbs[dbi].exists(k, now, mode)).count();
+    let n = args[1..]
+        .iter()
+        .filter(|k| e.ks.dbs[dbi].exists(k, now, mode))
+        .count();
     c.reply().int(n as i64);
 }
 
 /// TOUCH key [key ...]
 fn touch(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     let dbi = c.db;
-    let n = args[1..].iter().filter(|k| lookup_read(e, dbi, k).is_some()).count();
+    let n = args[1..]
+        .iter()
+        .filter(|k| lookup_read(e, dbi, k).is_some())
+        .count();
     c.reply().int(n as i64);
 }
 
@@ -147,7 +153,8 @@ fn copy(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     }
     let (src, dst) = (&args[1], &args[2]);
     if dst_db == c.db && src == dst {
-        c.reply().error("ERR source and destination objects are the same");
+        c.reply()
+            .error("ERR source and destination objects are the same");
         return;
     }
     let dbi = c.db;
@@ -180,7 +187,8 @@ fn move_(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     };
     let from = c.db;
     if to == from {
-        c.reply().error("ERR source and destination objects are the same");
+        c.reply()
+            .error("ERR source and destination objects are the same");
         return;
     }
     let key = &args[1];
@@ -320,7 +328,11 @@ fn keys(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
 /// Parses a SCAN cursor as Redis does (an unsigned 64-bit decimal).
 pub fn parse_cursor(c: &mut Client, a: &[u8]) -> Option<u64> {
     let ok = !a.is_empty() && a.iter().all(|b| b.is_ascii_digit());
-    match std::str::from_utf8(a).ok().filter(|_| ok).and_then(|s| s.parse::<u64>().ok()) {
+    match std::str::from_utf8(a)
+        .ok()
+        .filter(|_| ok)
+        .and_then(|s| s.parse::<u64>().ok())
+    {
         Some(n) => Some(n),
         None => {
             c.reply().error("ERR invalid cursor");
@@ -406,8 +418,10 @@ fn expire_flags(c: &mut Client, args: &[Bytes]) -> Option<u8> {
         } else if is(a, "lt") {
             fl |= LT;
         } else {
-            c.reply()
-                .error(&format!("ERR Unsupported option {}", String::from_utf8_lossy(a)));
+            c.reply().error(&format!(
+                "ERR Unsupported option {}",
+                String::from_utf8_lossy(a)
+            ));
             return None;
         }
     }
@@ -417,7 +431,8 @@ fn expire_flags(c: &mut Client, args: &[Bytes]) -> Option<u8> {
         return None;
     }
     if fl & GT != 0 && fl & LT != 0 {
-        c.reply().error("ERR GT and LT options at the same time are not compatible");
+        c.reply()
+            .error("ERR GT and LT options at the same time are not compatible");
         return None;
     }
     Some(fl)
@@ -445,7 +460,7 @@ fn expire_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], unit: Unit, ba
     };
     let cmd = e.commands.rows[c.cmd_index.unwrap_or(0)].fullname.clone();
     if unit == Unit::Seconds {
-        if when > i64::MAX / 1000 || when < i64::MIN / 1000 {
+        if !(i64::MIN / 1000..=i64::MAX / 1000).contains(&when) {
             c.reply().error(&errors::invalid_expire(&cmd));
             return;
         }
@@ -512,8 +527,16 @@ fn ttl_generic(e: &mut Engine, c: &mut Client, key: &[u8], unit: Unit, base: Bas
         c.reply().int(-1);
         return;
     };
-    let t = if base == Base::Epoch { at } else { (at - now).max(0) };
-    let v = if unit == Unit::Millis { t } else { (t + 500) / 1000 };
+    let t = if base == Base::Epoch {
+        at
+    } else {
+        (at - now).max(0)
+    };
+    let v = if unit == Unit::Millis {
+        t
+    } else {
+        (t + 500) / 1000
+    };
     c.reply().int(v);
 }
 
@@ -582,7 +605,11 @@ fn object_help(_e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
     );
 }
 
-fn object_lookup<'a>(e: &'a mut Engine, c: &Client, key: &[u8]) -> Option<&'a mut crate::keyspace::Entry> {
+fn object_lookup<'a>(
+    e: &'a mut Engine,
+    c: &Client,
+    key: &[u8],
+) -> Option<&'a mut crate::keyspace::Entry> {
     let mode = e.expire_mode();
     e.ks.dbs[c.db].peek(key, now_ms(), mode)
 }
@@ -602,7 +629,8 @@ fn object_refcount(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         Some(en) => {
             // Redis shares the integers 0..9999 (refcount INT_MAX) unless an
             // LRU/LFU policy needs per-key access clocks.
-            let shared = matches!(en.value, crate::keyspace::Value::Int(n) if (0..10_000).contains(&n)) && shared_ok;
+            let shared = matches!(en.value, crate::keyspace::Value::Int(n) if (0..10_000).contains(&n))
+                && shared_ok;
             c.reply().int(if shared { i32::MAX as i64 } else { 1 })
         }
         None => c.reply().null(),
@@ -638,38 +666,276 @@ fn object_freq(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
 const KS: u64 = acl::KEYSPACE;
 
 const OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("encoding", 3, f::READONLY, KS | acl::READ | acl::SLOW, Keys { first: 2, last: 2, step: 1 }, object_encoding),
-    CommandSpec::new("freq", 3, f::READONLY, KS | acl::READ | acl::SLOW, Keys { first: 2, last: 2, step: 1 }, object_freq),
-    CommandSpec::new("idletime", 3, f::READONLY, KS | acl::READ | acl::SLOW, Keys { first: 2, last: 2, step: 1 }, object_idletime),
-    CommandSpec::new("refcount", 3, f::READONLY, KS | acl::READ | acl::SLOW, Keys { first: 2, last: 2, step: 1 }, object_refcount),
-    CommandSpec::new("help", 2, f::LOADING | f::STALE, KS | acl::SLOW, Keys::NONE, object_help),
+    CommandSpec::new(
+        "encoding",
+        3,
+        f::READONLY,
+        KS | acl::READ | acl::SLOW,
+        Keys {
+            first: 2,
+            last: 2,
+            step: 1,
+        },
+        object_encoding,
+    ),
+    CommandSpec::new(
+        "freq",
+        3,
+        f::READONLY,
+        KS | acl::READ | acl::SLOW,
+        Keys {
+            first: 2,
+            last: 2,
+            step: 1,
+        },
+        object_freq,
+    ),
+    CommandSpec::new(
+        "idletime",
+        3,
+        f::READONLY,
+        KS | acl::READ | acl::SLOW,
+        Keys {
+            first: 2,
+            last: 2,
+            step: 1,
+        },
+        object_idletime,
+    ),
+    CommandSpec::new(
+        "refcount",
+        3,
+        f::READONLY,
+        KS | acl::READ | acl::SLOW,
+        Keys {
+            first: 2,
+            last: 2,
+            step: 1,
+        },
+        object_refcount,
+    ),
+    CommandSpec::new(
+        "help",
+        2,
+        f::LOADING | f::STALE,
+        KS | acl::SLOW,
+        Keys::NONE,
+        object_help,
+    ),
 ];
 
 pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("del", -2, f::WRITE, KS | acl::WRITE | acl::SLOW, Keys::ALL, del),
-    CommandSpec::new("unlink", -2, f::WRITE | f::FAST, KS | acl::WRITE | acl::FAST, Keys::ALL, del),
-    CommandSpec::new("exists", -2, f::READONLY | f::FAST, KS | acl::READ | acl::FAST, Keys::ALL, exists),
-    CommandSpec::new("touch", -2, f::READONLY | f::FAST, KS | acl::READ | acl::FAST, Keys::ALL, touch),
-    CommandSpec::new("type", 2, f::READONLY | f::FAST, KS | acl::READ | acl::FAST, Keys::ONE, type_),
-    CommandSpec::new("rename", 3, f::WRITE, KS | acl::WRITE | acl::SLOW, Keys { first: 1, last: 2, step: 1 }, rename),
-    CommandSpec::new("renamenx", 3, f::WRITE | f::FAST, KS | acl::WRITE | acl::FAST, Keys { first: 1, last: 2, step: 1 }, renamenx),
-    CommandSpec::new("copy", -3, f::WRITE | f::DENYOOM, KS | acl::WRITE | acl::SLOW, Keys { first: 1, last: 2, step: 1 }, copy),
-    CommandSpec::new("move", 3, f::WRITE | f::FAST, KS | acl::WRITE | acl::FAST, Keys::ONE, move_),
-    CommandSpec::new("swapdb", 3, f::WRITE | f::FAST, KS | acl::WRITE | acl::FAST | acl::DANGEROUS, Keys::NONE, swapdb),
-    CommandSpec::new("flushdb", -1, f::WRITE, KS | acl::WRITE | acl::SLOW | acl::DANGEROUS, Keys::NONE, flushdb),
-    CommandSpec::new("flushall", -1, f::WRITE, KS | acl::WRITE | acl::SLOW | acl::DANGEROUS, Keys::NONE, flushall),
-    CommandSpec::new("dbsize", 1, f::READONLY | f::FAST, KS | acl::READ | acl::FAST, Keys::NONE, dbsize),
-    CommandSpec::new("randomkey", 1, f::READONLY, KS | acl::READ | acl::SLOW, Keys::NONE, randomkey),
-    CommandSpec::new("keys", 2, f::READONLY, KS | acl::READ | acl::SLOW | acl::DANGEROUS, Keys::NONE, keys),
-    CommandSpec::new("scan", -2, f::READONLY, KS | acl::READ | acl::SLOW, Keys::NONE, scan),
-    CommandSpec::new("expire", -3, f::WRITE | f::FAST, KS | acl::WRITE | acl::FAST, Keys::ONE, expire),
-    CommandSpec::new("pexpire", -3, f::WRITE | f::FAST, KS | acl::WRITE | acl::FAST, Keys::ONE, pexpire),
-    CommandSpec::new("expireat", -3, f::WRITE | f::FAST, KS | acl::WRITE | acl::FAST, Keys::ONE, expireat),
-    CommandSpec::new("pexpireat", -3, f::WRITE | f::FAST, KS | acl::WRITE | acl::FAST, Keys::ONE, pexpireat),
-    CommandSpec::new("ttl", 2, f::READONLY | f::FAST, KS | acl::READ | acl::FAST, Keys::ONE, ttl),
-    CommandSpec::new("pttl", 2, f::READONLY | f::FAST, KS | acl::READ | acl::FAST, Keys::ONE, pttl),
-    CommandSpec::new("expiretime", 2, f::READONLY | f::FAST, KS | acl::READ | acl::FAST, Keys::ONE, expiretime),
-    CommandSpec::new("pexpiretime", 2, f::READONLY | f::FAST, KS | acl::READ | acl::FAST, Keys::ONE, pexpiretime),
-    CommandSpec::new("persist", 2, f::WRITE | f::FAST, KS | acl::WRITE | acl::FAST, Keys::ONE, persist),
+    CommandSpec::new(
+        "del",
+        -2,
+        f::WRITE,
+        KS | acl::WRITE | acl::SLOW,
+        Keys::ALL,
+        del,
+    ),
+    CommandSpec::new(
+        "unlink",
+        -2,
+        f::WRITE | f::FAST,
+        KS | acl::WRITE | acl::FAST,
+        Keys::ALL,
+        del,
+    ),
+    CommandSpec::new(
+        "exists",
+        -2,
+        f::READONLY | f::FAST,
+        KS | acl::READ | acl::FAST,
+        Keys::ALL,
+        exists,
+    ),
+    CommandSpec::new(
+        "touch",
+        -2,
+        f::READONLY | f::FAST,
+        KS | acl::READ | acl::FAST,
+        Keys::ALL,
+        touch,
+    ),
+    CommandSpec::new(
+        "type",
+        2,
+        f::READONLY | f::FAST,
+        KS | acl::READ | acl::FAST,
+        Keys::ONE,
+        type_,
+    ),
+    CommandSpec::new(
+        "rename",
+        3,
+        f::WRITE,
+        KS | acl::WRITE | acl::SLOW,
+        Keys {
+            first: 1,
+            last: 2,
+            step: 1,
+        },
+        rename,
+    ),
+    CommandSpec::new(
+        "renamenx",
+        3,
+        f::WRITE | f::FAST,
+        KS | acl::WRITE | acl::FAST,
+        Keys {
+            first: 1,
+            last: 2,
+            step: 1,
+        },
+        renamenx,
+    ),
+    CommandSpec::new(
+        "copy",
+        -3,
+        f::WRITE | f::DENYOOM,
+        KS | acl::WRITE | acl::SLOW,
+        Keys {
+            first: 1,
+            last: 2,
+            step: 1,
+        },
+        copy,
+    ),
+    CommandSpec::new(
+        "move",
+        3,
+        f::WRITE | f::FAST,
+        KS | acl::WRITE | acl::FAST,
+        Keys::ONE,
+        move_,
+    ),
+    CommandSpec::new(
+        "swapdb",
+        3,
+        f::WRITE | f::FAST,
+        KS | acl::WRITE | acl::FAST | acl::DANGEROUS,
+        Keys::NONE,
+        swapdb,
+    ),
+    CommandSpec::new(
+        "flushdb",
+        -1,
+        f::WRITE,
+        KS | acl::WRITE | acl::SLOW | acl::DANGEROUS,
+        Keys::NONE,
+        flushdb,
+    ),
+    CommandSpec::new(
+        "flushall",
+        -1,
+        f::WRITE,
+        KS | acl::WRITE | acl::SLOW | acl::DANGEROUS,
+        Keys::NONE,
+        flushall,
+    ),
+    CommandSpec::new(
+        "dbsize",
+        1,
+        f::READONLY | f::FAST,
+        KS | acl::READ | acl::FAST,
+        Keys::NONE,
+        dbsize,
+    ),
+    CommandSpec::new(
+        "randomkey",
+        1,
+        f::READONLY,
+        KS | acl::READ | acl::SLOW,
+        Keys::NONE,
+        randomkey,
+    ),
+    CommandSpec::new(
+        "keys",
+        2,
+        f::READONLY,
+        KS | acl::READ | acl::SLOW | acl::DANGEROUS,
+        Keys::NONE,
+        keys,
+    ),
+    CommandSpec::new(
+        "scan",
+        -2,
+        f::READONLY,
+        KS | acl::READ | acl::SLOW,
+        Keys::NONE,
+        scan,
+    ),
+    CommandSpec::new(
+        "expire",
+        -3,
+        f::WRITE | f::FAST,
+        KS | acl::WRITE | acl::FAST,
+        Keys::ONE,
+        expire,
+    ),
+    CommandSpec::new(
+        "pexpire",
+        -3,
+        f::WRITE | f::FAST,
+        KS | acl::WRITE | acl::FAST,
+        Keys::ONE,
+        pexpire,
+    ),
+    CommandSpec::new(
+        "expireat",
+        -3,
+        f::WRITE | f::FAST,
+        KS | acl::WRITE | acl::FAST,
+        Keys::ONE,
+        expireat,
+    ),
+    CommandSpec::new(
+        "pexpireat",
+        -3,
+        f::WRITE | f::FAST,
+        KS | acl::WRITE | acl::FAST,
+        Keys::ONE,
+        pexpireat,
+    ),
+    CommandSpec::new(
+        "ttl",
+        2,
+        f::READONLY | f::FAST,
+        KS | acl::READ | acl::FAST,
+        Keys::ONE,
+        ttl,
+    ),
+    CommandSpec::new(
+        "pttl",
+        2,
+        f::READONLY | f::FAST,
+        KS | acl::READ | acl::FAST,
+        Keys::ONE,
+        pttl,
+    ),
+    CommandSpec::new(
+        "expiretime",
+        2,
+        f::READONLY | f::FAST,
+        KS | acl::READ | acl::FAST,
+        Keys::ONE,
+        expiretime,
+    ),
+    CommandSpec::new(
+        "pexpiretime",
+        2,
+        f::READONLY | f::FAST,
+        KS | acl::READ | acl::FAST,
+        Keys::ONE,
+        pexpiretime,
+    ),
+    CommandSpec::new(
+        "persist",
+        2,
+        f::WRITE | f::FAST,
+        KS | acl::WRITE | acl::FAST,
+        Keys::ONE,
+        persist,
+    ),
     CommandSpec::container("object", -2, OBJECT_SUBCOMMANDS),
 ];

@@ -65,8 +65,46 @@ fn lastsave(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
 const A: u64 = acl::ADMIN | acl::SLOW | acl::DANGEROUS;
 
 pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("shutdown", -1, f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE | f::NO_MULTI | f::SKIP_SLOWLOG | f::ALLOW_BUSY, A, Keys::NONE, shutdown).group("server"),
-    CommandSpec::new("monitor", 1, f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE, A, Keys::NONE, monitor).group("server"),
-    CommandSpec::new("time", 1, f::LOADING | f::STALE | f::FAST, acl::FAST, Keys::NONE, time).group("server"),
-    CommandSpec::new("lastsave", 1, f::LOADING | f::STALE | f::FAST, acl::ADMIN | acl::FAST | acl::DANGEROUS, Keys::NONE, lastsave).group("server"),
+    CommandSpec::new(
+        "shutdown",
+        -1,
+        f::ADMIN
+            | f::NOSCRIPT
+            | f::LOADING
+            | f::STALE
+            | f::NO_MULTI
+            | f::SKIP_SLOWLOG
+            | f::ALLOW_BUSY,
+        A,
+        Keys::NONE,
+        shutdown,
+    )
+    .group("server"),
+    CommandSpec::new(
+        "monitor",
+        1,
+        f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE,
+        A,
+        Keys::NONE,
+        monitor,
+    )
+    .group("server"),
+    CommandSpec::new(
+        "time",
+        1,
+        f::LOADING | f::STALE | f::FAST,
+        acl::FAST,
+        Keys::NONE,
+        time,
+    )
+    .group("server"),
+    CommandSpec::new(
+        "lastsave",
+        1,
+        f::LOADING | f::STALE | f::FAST,
+        acl::ADMIN | acl::FAST | acl::DANGEROUS,
+        Keys::NONE,
+        lastsave,
+    )
+    .group("server"),
 ];

@@ -28,7 +28,11 @@ enum Which {
 }
 
 /// Parses SET / GETEX options as Redis's parseExtendedStringArgumentsOrReply.
-fn parse_opts<'a>(c: &mut Client, args: &'a [Bytes], which: Which) -> Option<(u32, Option<&'a [u8]>)> {
+fn parse_opts<'a>(
+    c: &mut Client,
+    args: &'a [Bytes],
+    which: Which,
+) -> Option<(u32, Option<&'a [u8]>)> {
     let mut fl = 0u32;
     let mut expire = None;
     let mut j = if which == Which::GetEx { 2 } else { 3 };
@@ -127,7 +131,15 @@ fn set(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     set_generic(e, c, &args[1], &args[2], fl, expire, "set");
 }
 
-fn set_generic(e: &mut Engine, c: &mut Client, key: &[u8], val: &[u8], fl: u32, expire: Option<&[u8]>, cmd: &str) {
+fn set_generic(
+    e: &mut Engine,
+    c: &mut Client,
+    key: &[u8],
+    val: &[u8],
+    fl: u32,
+    expire: Option<&[u8]>,
+    cmd: &str,
+) {
     let at = match expire {
         Some(raw) => match deadline(c, raw, fl, cmd) {
             Some(ms) => Some(ms),
@@ -213,11 +225,7 @@ fn getex(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
             db.set_expire(key, ms);
             modified(e, c, dbi, key);
         }
-        None if fl & PERSIST != 0 => {
-            if db.persist(key) {
-                modified(e, c, dbi, key);
-            }
-        }
+        None if fl & PERSIST != 0 && db.persist(key) => modified(e, c, dbi, key),
         None => {}
     }
 }
@@ -257,7 +265,7 @@ fn mget(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
 
 /// MSET key value [key value ...]
 fn mset(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
-    if args.len() % 2 == 0 {
+    if args.len().is_multiple_of(2) {
         c.reply().error(&errors::wrong_arity("mset"));
         return;
     }
@@ -271,7 +279,7 @@ fn mset(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
 
 /// MSETNX key value [key value ...]
 fn msetnx(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
-    if args.len() % 2 == 0 {
+    if args.len().is_multiple_of(2) {
         c.reply().error(&errors::wrong_arity("msetnx"));
         return;
     }
@@ -292,7 +300,7 @@ fn msetnx(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
 /// Checks a would-be string length against proto-max-bulk-len.
 fn check_len(e: &Engine, c: &mut Client, size: u64, append: u64) -> bool {
     match size.checked_add(append) {
-        Some(t) if t <= e.config.proto_max_bulk_len.max(0) as u64 => true,
+        Some(t) if t <= e.config.proto_max_bulk_len => true,
         _ => {
             c.reply().error(errors::STRING_TOO_LONG);
             false
@@ -425,7 +433,9 @@ fn setrange(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         c.reply().int((offset as usize + val.len()) as i64);
         return;
     }
-    let cur = lookup_write(e, dbi, key).and_then(|en| en.value.str_len()).unwrap_or(0);
+    let cur = lookup_write(e, dbi, key)
+        .and_then(|en| en.value.str_len())
+        .unwrap_or(0);
     if val.is_empty() {
         c.reply().int(cur as i64);
         return;
@@ -533,7 +543,8 @@ fn incrbyfloat(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     };
     let new = cur + by;
     if new.is_nan() || new.is_infinite() {
-        c.reply().error("ERR increment would produce NaN or Infinity");
+        c.reply()
+            .error("ERR increment would produce NaN or Infinity");
         return;
     }
     let text = format_double_human(new);
@@ -551,7 +562,8 @@ fn lcs(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
             match entry.value.to_bytes() {
                 Some(b) => strings[i] = b,
                 None => {
-                    c.reply().error("ERR The specified keys must contain string values");
+                    c.reply()
+                        .error("ERR The specified keys must contain string values");
                     return;
                 }
             }
@@ -588,7 +600,7 @@ fn lcs(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     let (a, b) = (&strings[0], &strings[1]);
     let (alen, blen) = (a.len(), b.len());
     let cells = (alen as u64 + 1) * (blen as u64 + 1);
-    if cells.saturating_mul(4) > e.config.proto_max_bulk_len.max(0) as u64 {
+    if cells.saturating_mul(4) > e.config.proto_max_bulk_len {
         c.reply()
             .error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
         return;
@@ -685,26 +697,206 @@ const R: u64 = acl::READ | acl::STRING;
 const W: u64 = acl::WRITE | acl::STRING;
 
 pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("get", 2, f::READONLY | f::FAST, R | acl::FAST, Keys::ONE, get).group("string"),
-    CommandSpec::new("set", -3, f::WRITE | f::DENYOOM, W | acl::SLOW, Keys::ONE, set).group("string"),
-    CommandSpec::new("setnx", 3, f::WRITE | f::DENYOOM | f::FAST, W | acl::FAST, Keys::ONE, setnx).group("string"),
-    CommandSpec::new("setex", 4, f::WRITE | f::DENYOOM, W | acl::SLOW, Keys::ONE, setex).group("string"),
-    CommandSpec::new("psetex", 4, f::WRITE | f::DENYOOM, W | acl::SLOW, Keys::ONE, psetex).group("string"),
-    CommandSpec::new("getex", -2, f::WRITE | f::FAST, W | acl::FAST, Keys::ONE, getex).group("string"),
-    CommandSpec::new("getdel", 2, f::WRITE | f::FAST, W | acl::FAST, Keys::ONE, getdel).group("string"),
-    CommandSpec::new("getset", 3, f::WRITE | f::DENYOOM | f::FAST, W | acl::FAST, Keys::ONE, getset).group("string"),
-    CommandSpec::new("mget", -2, f::READONLY | f::FAST, R | acl::FAST, Keys::ALL, mget).group("string"),
-    CommandSpec::new("mset", -3, f::WRITE | f::DENYOOM, W | acl::SLOW, Keys { first: 1, last: -1, step: 2 }, mset).group("string"),
-    CommandSpec::new("msetnx", -3, f::WRITE | f::DENYOOM, W | acl::SLOW, Keys { first: 1, last: -1, step: 2 }, msetnx).group("string"),
-    CommandSpec::new("append", 3, f::WRITE | f::DENYOOM | f::FAST, W | acl::FAST, Keys::ONE, append).group("string"),
-    CommandSpec::new("strlen", 2, f::READONLY | f::FAST, R | acl::FAST, Keys::ONE, strlen).group("string"),
-    CommandSpec::new("getrange", 4, f::READONLY, R | acl::SLOW, Keys::ONE, getrange).group("string"),
+    CommandSpec::new(
+        "get",
+        2,
+        f::READONLY | f::FAST,
+        R | acl::FAST,
+        Keys::ONE,
+        get,
+    )
+    .group("string"),
+    CommandSpec::new(
+        "set",
+        -3,
+        f::WRITE | f::DENYOOM,
+        W | acl::SLOW,
+        Keys::ONE,
+        set,
+    )
+    .group("string"),
+    CommandSpec::new(
+        "setnx",
+        3,
+        f::WRITE | f::DENYOOM | f::FAST,
+        W | acl::FAST,
+        Keys::ONE,
+        setnx,
+    )
+    .group("string"),
+    CommandSpec::new(
+        "setex",
+        4,
+        f::WRITE | f::DENYOOM,
+        W | acl::SLOW,
+        Keys::ONE,
+        setex,
+    )
+    .group("string"),
+    CommandSpec::new(
+        "psetex",
+        4,
+        f::WRITE | f::DENYOOM,
+        W | acl::SLOW,
+        Keys::ONE,
+        psetex,
+    )
+    .group("string"),
+    CommandSpec::new(
+        "getex",
+        -2,
+        f::WRITE | f::FAST,
+        W | acl::FAST,
+        Keys::ONE,
+        getex,
+    )
+    .group("string"),
+    CommandSpec::new(
+        "getdel",
+        2,
+        f::WRITE | f::FAST,
+        W | acl::FAST,
+        Keys::ONE,
+        getdel,
+    )
+    .group("string"),
+    CommandSpec::new(
+        "getset",
+        3,
+        f::WRITE | f::DENYOOM | f::FAST,
+        W | acl::FAST,
+        Keys::ONE,
+        getset,
+    )
+    .group("string"),
+    CommandSpec::new(
+        "mget",
+        -2,
+        f::READONLY | f::FAST,
+        R | acl::FAST,
+        Keys::ALL,
+        mget,
+    )
+    .group("string"),
+    CommandSpec::new(
+        "mset",
+        -3,
+        f::WRITE | f::DENYOOM,
+        W | acl::SLOW,
+        Keys {
+            first: 1,
+            last: -1,
+            step: 2,
+        },
+        mset,
+    )
+    .group("string"),
+    CommandSpec::new(
+        "msetnx",
+        -3,
+        f::WRITE | f::DENYOOM,
+        W | acl::SLOW,
+        Keys {
+            first: 1,
+            last: -1,
+            step: 2,
+        },
+        msetnx,
+    )
+    .group("string"),
+    CommandSpec::new(
+        "append",
+        3,
+        f::WRITE | f::DENYOOM | f::FAST,
+        W | acl::FAST,
+        Keys::ONE,
+        append,
+    )
+    .group("string"),
+    CommandSpec::new(
+        "strlen",
+        2,
+        f::READONLY | f::FAST,
+        R | acl::FAST,
+        Keys::ONE,
+        strlen,
+    )
+    .group("string"),
+    CommandSpec::new(
+        "getrange",
+        4,
+        f::READONLY,
+        R | acl::SLOW,
+        Keys::ONE,
+        getrange,
+    )
+    .group("string"),
     CommandSpec::new("substr", 4, f::READONLY, R | acl::SLOW, Keys::ONE, getrange).group("string"),
-    CommandSpec::new("setrange", 4, f::WRITE | f::DENYOOM, W | acl::SLOW, Keys::ONE, setrange).group("string"),
-    CommandSpec::new("incr", 2, f::WRITE | f::DENYOOM | f::FAST, W | acl::FAST, Keys::ONE, incr).group("string"),
-    CommandSpec::new("decr", 2, f::WRITE | f::DENYOOM | f::FAST, W | acl::FAST, Keys::ONE, decr).group("string"),
-    CommandSpec::new("incrby", 3, f::WRITE | f::DENYOOM | f::FAST, W | acl::FAST, Keys::ONE, incrby).group("string"),
-    CommandSpec::new("decrby", 3, f::WRITE | f::DENYOOM | f::FAST, W | acl::FAST, Keys::ONE, decrby).group("string"),
-    CommandSpec::new("incrbyfloat", 3, f::WRITE | f::DENYOOM | f::FAST, W | acl::FAST, Keys::ONE, incrbyfloat).group("string"),
-    CommandSpec::new("lcs", -3, f::READONLY, R | acl::SLOW, Keys { first: 1, last: 2, step: 1 }, lcs).group("string"),
+    CommandSpec::new(
+        "setrange",
+        4,
+        f::WRITE | f::DENYOOM,
+        W | acl::SLOW,
+        Keys::ONE,
+        setrange,
+    )
+    .group("string"),
+    CommandSpec::new(
+        "incr",
+        2,
+        f::WRITE | f::DENYOOM | f::FAST,
+        W | acl::FAST,
+        Keys::ONE,
+        incr,
+    )
+    .group("string"),
+    CommandSpec::new(
+        "decr",
+        2,
+        f::WRITE | f::DENYOOM | f::FAST,
+        W | acl::FAST,
+        Keys::ONE,
+        decr,
+    )
+    .group("string"),
+    CommandSpec::new(
+        "incrby",
+        3,
+        f::WRITE | f::DENYOOM | f::FAST,
+        W | acl::FAST,
+        Keys::ONE,
+        incrby,
+    )
+    .group("string"),
+    CommandSpec::new(
+        "decrby",
+        3,
+        f::WRITE | f::DENYOOM | f::FAST,
+        W | acl::FAST,
+        Keys::ONE,
+        decrby,
+    )
+    .group("string"),
+    CommandSpec::new(
+        "incrbyfloat",
+        3,
+        f::WRITE | f::DENYOOM | f::FAST,
+        W | acl::FAST,
+        Keys::ONE,
+        incrbyfloat,
+    )
+    .group("string"),
+    CommandSpec::new(
+        "lcs",
+        -3,
+        f::READONLY,
+        R | acl::SLOW,
+        Keys {
+            first: 1,
+            last: 2,
+            step: 1,
+        },
+        lcs,
+    )
+    .group("string"),
 ];

@@ -96,9 +96,49 @@ fn unwatch(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
 const T: u64 = acl::TRANSACTION;
 
 pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("multi", 1, f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::ALLOW_BUSY, T | acl::FAST, Keys::NONE, multi).group("transactions"),
-    CommandSpec::new("exec", 1, f::NOSCRIPT | f::LOADING | f::STALE | f::SKIP_SLOWLOG, T | acl::SLOW, Keys::NONE, exec).group("transactions"),
-    CommandSpec::new("discard", 1, f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::ALLOW_BUSY, T | acl::FAST, Keys::NONE, discard).group("transactions"),
-    CommandSpec::new("watch", -2, f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::ALLOW_BUSY, T | acl::FAST, Keys::ALL, watch).group("transactions"),
-    CommandSpec::new("unwatch", 1, f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::ALLOW_BUSY, T | acl::FAST, Keys::NONE, unwatch).group("transactions"),
+    CommandSpec::new(
+        "multi",
+        1,
+        f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::ALLOW_BUSY,
+        T | acl::FAST,
+        Keys::NONE,
+        multi,
+    )
+    .group("transactions"),
+    CommandSpec::new(
+        "exec",
+        1,
+        f::NOSCRIPT | f::LOADING | f::STALE | f::SKIP_SLOWLOG,
+        T | acl::SLOW,
+        Keys::NONE,
+        exec,
+    )
+    .group("transactions"),
+    CommandSpec::new(
+        "discard",
+        1,
+        f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::ALLOW_BUSY,
+        T | acl::FAST,
+        Keys::NONE,
+        discard,
+    )
+    .group("transactions"),
+    CommandSpec::new(
+        "watch",
+        -2,
+        f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::ALLOW_BUSY,
+        T | acl::FAST,
+        Keys::ALL,
+        watch,
+    )
+    .group("transactions"),
+    CommandSpec::new(
+        "unwatch",
+        1,
+        f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::ALLOW_BUSY,
+        T | acl::FAST,
+        Keys::NONE,
+        unwatch,
+    )
+    .group("transactions"),
 ];

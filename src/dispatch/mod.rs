@@ -22,6 +22,9 @@ use crate::server::Engine;
 /// A command handler: parses arguments, runs the data operation, replies.
 pub type Handler = fn(&mut Engine, &mut Client, &[Bytes]);
 
+/// Finds the key positions of a command the legacy triple cannot describe.
+pub type KeysFn = fn(&[Bytes]) -> Vec<usize>;
+
 /// Command flags, as Redis's `CMD_*` (and their names in COMMAND INFO).
 pub mod flags {
     pub const WRITE: u64 = 1 << 0;
@@ -162,13 +165,20 @@ pub struct CommandSpec {
     pub handler: Option<Handler>,
     pub subcommands: &'static [CommandSpec],
     /// For commands whose keys the legacy triple cannot describe.
-    pub get_keys: Option<fn(&[Bytes]) -> Vec<usize>>,
+    pub get_keys: Option<KeysFn>,
 }
 
 impl CommandSpec {
     /// A row with the common defaults; families fill in the rest with struct
     /// update syntax.
-    pub const fn new(name: &'static str, arity: i32, flags: u64, acl: u64, keys: Keys, handler: Handler) -> Self {
+    pub const fn new(
+        name: &'static str,
+        arity: i32,
+        flags: u64,
+        acl: u64,
+        keys: Keys,
+        handler: Handler,
+    ) -> Self {
         CommandSpec {
             name,
             arity,
@@ -185,7 +195,11 @@ impl CommandSpec {
         }
     }
 
-    pub const fn container(name: &'static str, arity: i32, subcommands: &'static [CommandSpec]) -> Self {
+    pub const fn container(
+        name: &'static str,
+        arity: i32,
+        subcommands: &'static [CommandSpec],
+    ) -> Self {
         CommandSpec {
             name,
             arity,
@@ -217,7 +231,7 @@ impl CommandSpec {
         self
     }
 
-    pub const fn keys_fn(mut self, f: fn(&[Bytes]) -> Vec<usize>) -> Self {
+    pub const fn keys_fn(mut self, f: KeysFn) -> Self {
         self.get_keys = Some(f);
         self
     }
@@ -236,7 +250,11 @@ impl CommandSpec {
             return Vec::new();
         }
         let argc = args.len() as i32;
-        let last = if k.last < 0 { argc + k.last } else { k.last.min(argc - 1) };
+        let last = if k.last < 0 {
+            argc + k.last
+        } else {
+            k.last.min(argc - 1)
+        };
         let mut v = Vec::new();
         let mut i = k.first;
         while i <= last {
@@ -321,7 +339,10 @@ impl CommandTable {
     }
 
     pub fn sub(&self, parent: usize, name: &[u8]) -> Option<usize> {
-        self.rows[parent].subs.get(&name.to_ascii_lowercase()).copied()
+        self.rows[parent]
+            .subs
+            .get(&name.to_ascii_lowercase())
+            .copied()
     }
 
     /// Top-level rows.
@@ -382,7 +403,7 @@ pub fn execute(e: &mut Engine, c: &mut Client, args: Vec<Bytes>) {
 
     if c.multi.is_some() && !is_multi_control(spec) {
         if spec.has(flags::NO_MULTI) {
-            let msg = format!("ERR Command not allowed inside a transaction");
+            let msg = "ERR Command not allowed inside a transaction".to_string();
             reject(e, c, Some(idx), &msg);
         } else {
             c.queue(idx, args);
@@ -397,7 +418,10 @@ pub fn execute(e: &mut Engine, c: &mut Client, args: Vec<Bytes>) {
 }
 
 fn is_multi_control(spec: &CommandSpec) -> bool {
-    matches!(spec.name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
+    matches!(
+        spec.name,
+        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+    )
 }
 
 /// Replies with a rejection (`msg` holds the full error text) and counts it.
@@ -453,7 +477,15 @@ fn gates(e: &mut Engine, c: &mut Client, spec: &CommandSpec) -> Result<(), Strin
 fn allowed_in_pubsub(spec: &CommandSpec) -> bool {
     matches!(
         spec.name,
-        "ping" | "subscribe" | "ssubscribe" | "unsubscribe" | "sunsubscribe" | "psubscribe" | "punsubscribe" | "quit" | "reset"
+        "ping"
+            | "subscribe"
+            | "ssubscribe"
+            | "unsubscribe"
+            | "sunsubscribe"
+            | "psubscribe"
+            | "punsubscribe"
+            | "quit"
+            | "reset"
     )
 }
 

@@ -180,7 +180,11 @@ impl Db {
 
     /// True when `key` has a deadline that has passed.
     fn is_expired(&self, e: &Entry, now: i64) -> bool {
-        e.has_ttl() && self.expires.get(e.key.as_bytes()).is_some_and(|d| d.at <= now)
+        e.has_ttl()
+            && self
+                .expires
+                .get(e.key.as_bytes())
+                .is_some_and(|d| d.at <= now)
     }
 
     /// Checks `key`'s deadline; deletes it (primary) when passed. Returns true
@@ -336,7 +340,12 @@ impl Db {
     }
 
     /// A random live key, deleting (primary) expired ones met on the way.
-    pub fn random_key(&mut self, now: i64, mode: ExpireMode, rng: &mut impl rand::Rng) -> Option<SBytes> {
+    pub fn random_key(
+        &mut self,
+        now: i64,
+        mode: ExpireMode,
+        rng: &mut impl rand::Rng,
+    ) -> Option<SBytes> {
         let all_volatile = self.table.len() == self.expires.len();
         for attempt in 0..100 {
             let key = self.table.random(rng)?.key.clone();
@@ -360,19 +369,19 @@ impl Db {
         }
         let mut due = Vec::new();
         let mut looked = 0;
-        let mut ttl_sum = 0i64;
-        let mut ttl_n = 0i64;
+        let mut ttl_sum = 0i128;
+        let mut ttl_n = 0i128;
         self.expire_cursor = self.expires.scan(self.expire_cursor, sample, |d| {
             looked += 1;
             if d.at <= now {
                 due.push(d.key.clone());
             } else {
-                ttl_sum += d.at - now;
+                ttl_sum += (d.at - now) as i128;
                 ttl_n += 1;
             }
         });
         if ttl_n > 0 {
-            let avg = ttl_sum / ttl_n;
+            let avg = (ttl_sum / ttl_n).min(i64::MAX as i128) as i64;
             self.avg_ttl = if self.avg_ttl == 0 {
                 avg
             } else {

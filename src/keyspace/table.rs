@@ -166,7 +166,11 @@ impl<E: Keyed> Table<E> {
         hi.map = HashTable::with_capacity(old.len() / 2 + 1);
         for e in old {
             let h = hasher.hash_one(e.key());
-            let target = if h & bit != 0 { &mut hi.map } else { &mut lo_map };
+            let target = if h & bit != 0 {
+                &mut hi.map
+            } else {
+                &mut lo_map
+            };
             target.insert_unique(inner(h), e, |x| inner(hasher.hash_one(x.key())));
         }
         self.segs[i].map = lo_map;
@@ -399,7 +403,10 @@ mod tests {
             }
         }
         for i in 0..1000 {
-            assert!(seen.contains(format!("key:{i}").as_bytes()), "missed key:{i}");
+            assert!(
+                seen.contains(format!("key:{i}").as_bytes()),
+                "missed key:{i}"
+            );
         }
     }
 
@@ -409,6 +416,9 @@ mod tests {
         let mut rng = rand::thread_rng();
         assert!(t.random(&mut rng).is_none());
         t.insert(k(1));
-        assert_eq!(t.random(&mut rng).map(|e| e.0.clone()), Some(b"key:1".to_vec()));
+        assert_eq!(
+            t.random(&mut rng).map(|e| e.0.clone()),
+            Some(b"key:1".to_vec())
+        );
     }
 }

@@ -88,7 +88,10 @@ async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64) {
     let (mut rd, mut wr) = sock.into_split();
     let (wake, unpause) = {
         let e = engine.borrow();
-        let c = e.clients.get(&id).expect("client registered before its task starts");
+        let c = e
+            .clients
+            .get(&id)
+            .expect("client registered before its task starts");
         (c.wake.clone(), e.unpause_notify.clone())
     };
     let mut buf = BytesMut::with_capacity(16 * 1024);
@@ -96,7 +99,7 @@ async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64) {
     let mut pending: Option<Vec<Bytes>> = None;
     let mut out: Vec<u8> = Vec::with_capacity(16 * 1024);
     let (mut read, mut written) = (0u64, 0u64);
-    let mut idle: Option<(bool, Option<Duration>)> = None;
+    let mut idle: Option<(bool, Option<Duration>)>;
     loop {
         let next = {
             let mut guard = engine.borrow_mut();
@@ -118,7 +121,7 @@ async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64) {
             let closing = c.close_asap;
             let close_after = c.close_after_reply && c.out.is_empty();
             let timeout = (e.config.timeout > 0 && c.subscriptions == 0 && !c.monitor)
-                .then(|| Duration::from_secs(e.config.timeout as u64));
+                .then(|| Duration::from_secs(e.config.timeout));
             idle = Some((closing || close_after, timeout));
             e.clients.insert(id, c);
             if e.shutdown.is_some() {
@@ -197,7 +200,7 @@ fn process(
     pending: &mut Option<Vec<Bytes>>,
 ) -> Next {
     let limits = Limits {
-        proto_max_bulk_len: e.config.proto_max_bulk_len.max(0) as u64,
+        proto_max_bulk_len: e.config.proto_max_bulk_len,
         max_multibulk_len: 1024 * 1024,
         authenticated: c.authenticated,
     };
@@ -238,7 +241,10 @@ fn process(
     }
     if buf.len() > e.config.client_query_buffer_limit {
         e.stats.client_qbuf_limit_disconnections += 1;
-        tracing::warn!("closing client {} that reached max query buffer length", c.addr);
+        tracing::warn!(
+            "closing client {} that reached max query buffer length",
+            c.addr
+        );
         return Next::Close;
     }
     c.qbuf = buf.len();
@@ -263,9 +269,12 @@ fn paused_for(e: &mut Engine, c: &Client, args: &[Bytes]) -> Option<Instant> {
     let blocks = p.all
         || spec.has(flags::WRITE)
         || spec.has(flags::MAY_REPLICATE)
-        || (in_multi_exec && c.multi.as_ref().is_some_and(|q| q.iter().any(|(i, _)| {
-            let s = e.commands.rows[*i].spec;
-            s.has(flags::WRITE) || s.has(flags::MAY_REPLICATE)
-        })));
+        || (in_multi_exec
+            && c.multi.as_ref().is_some_and(|q| {
+                q.iter().any(|(i, _)| {
+                    let s = e.commands.rows[*i].spec;
+                    s.has(flags::WRITE) || s.has(flags::MAY_REPLICATE)
+                })
+            }));
     blocks.then_some(p.until)
 }

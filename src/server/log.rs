@@ -52,13 +52,24 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
     N: for<'a> FormatFields<'a> + 'static,
 {
-    fn format_event(&self, ctx: &FmtContext<'_, S, N>, mut w: Writer<'_>, event: &Event<'_>) -> fmt::Result {
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut w: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
         let mark = match *event.metadata().level() {
             Level::TRACE | Level::DEBUG => '.',
             Level::INFO => '*',
             Level::WARN | Level::ERROR => '#',
         };
-        write!(w, "{}:M {} {} ", self.pid, timestamp(crate::keyspace::now_ms()), mark)?;
+        write!(
+            w,
+            "{}:M {} {} ",
+            self.pid,
+            timestamp(crate::keyspace::now_ms()),
+            mark
+        )?;
         ctx.field_format().format_fields(w.by_ref(), event)?;
         writeln!(w)
     }
@@ -85,7 +96,12 @@ pub fn init(logfile: &str, level: &str) -> std::io::Result<()> {
     let sink: Box<dyn Write + Send> = if logfile.is_empty() {
         Box::new(std::io::stdout())
     } else {
-        Box::new(std::fs::OpenOptions::new().create(true).append(true).open(logfile)?)
+        Box::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(logfile)?,
+        )
     };
     let max = match level {
         "debug" => Level::TRACE,
@@ -96,7 +112,9 @@ pub fn init(logfile: &str, level: &str) -> std::io::Result<()> {
     let sink = Sink(Arc::new(Mutex::new(sink)));
     let _ = tracing_subscriber::fmt()
         .with_max_level(max)
-        .event_format(RedisFormat { pid: std::process::id() })
+        .event_format(RedisFormat {
+            pid: std::process::id(),
+        })
         .with_writer(move || sink.clone())
         .try_init();
     Ok(())
@@ -109,6 +127,6 @@ mod tests {
     #[test]
     fn timestamps() {
         assert_eq!(timestamp(0), "1 Jan 1970 00:00:00.000");
-        assert_eq!(timestamp(1_795_531_200_123), "24 Nov 2026 12:00:00.123");
+        assert_eq!(timestamp(1_795_521_600_123), "24 Nov 2026 12:00:00.123");
     }
 }

@@ -9,7 +9,11 @@ fn version_line() -> String {
         "snapcache server v={} redis_version={} malloc={} bits=64",
         crate::VERSION,
         crate::REDIS_VERSION,
-        if cfg!(feature = "jemalloc") { "jemalloc" } else { "libc" }
+        if cfg!(feature = "jemalloc") {
+            "jemalloc"
+        } else {
+            "libc"
+        }
     )
 }
 
@@ -100,7 +104,9 @@ pub fn run(args: Vec<String>) -> i32 {
             0
         }
         Err(e) => {
-            tracing::warn!("Warning: Could not create server TCP listening socket *:{port}: bind: {e}");
+            tracing::warn!(
+                "Warning: Could not create server TCP listening socket *:{port}: bind: {e}"
+            );
             tracing::warn!("Failed listening on port {port} (tcp), aborting.");
             1
         }

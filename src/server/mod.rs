@@ -227,7 +227,10 @@ impl Engine {
         let n = args.len().min(32);
         for (i, a) in args.iter().take(n).enumerate() {
             if i == 31 && args.len() > 32 {
-                kept.push(Bytes::from(format!("... ({} more arguments)", args.len() - 31)));
+                kept.push(Bytes::from(format!(
+                    "... ({} more arguments)",
+                    args.len() - 31
+                )));
                 break;
             }
             if a.len() > 128 {
@@ -255,7 +258,13 @@ impl Engine {
     /// Sends a command to every MONITOR client, as Redis formats it.
     pub fn feed_monitors(&mut self, c: &Client, args: &[Bytes]) {
         let us = now_us();
-        let mut line = format!("{}.{:06} [{} {}]", us / 1_000_000, us % 1_000_000, c.db, c.addr);
+        let mut line = format!(
+            "{}.{:06} [{} {}]",
+            us / 1_000_000,
+            us % 1_000_000,
+            c.db,
+            c.addr
+        );
         for a in args {
             line.push(' ');
             line.push_str(&crate::util::repr(a));
@@ -310,7 +319,8 @@ impl Engine {
     /// True when `key` exists in `db` but its deadline has passed.
     pub fn key_is_stale(&self, db: usize, key: &[u8]) -> bool {
         let d = &self.ks.dbs[db];
-        d.get_raw(key).is_some_and(|e| e.has_ttl()) && d.expire_of(key).is_some_and(|at| at <= now_ms())
+        d.get_raw(key).is_some_and(|e| e.has_ttl())
+            && d.expire_of(key).is_some_and(|at| at <= now_ms())
     }
 
     /// Before database `emptied` is flushed (`replaced_with` None) or
@@ -319,7 +329,12 @@ impl Engine {
         if self.watched.is_empty() {
             return;
         }
-        let keys: Vec<(usize, Bytes)> = self.watched.keys().filter(|(d, _)| *d == emptied).cloned().collect();
+        let keys: Vec<(usize, Bytes)> = self
+            .watched
+            .keys()
+            .filter(|(d, _)| *d == emptied)
+            .cloned()
+            .collect();
         let mut dirty = Vec::new();
         for k in keys {
             let in_emptied = self.ks.dbs[emptied].get_raw(&k.1).is_some();
@@ -328,7 +343,9 @@ impl Engine {
                 continue;
             }
             let other_stale = replaced_with.is_some_and(|r| self.key_is_stale(r, &k.1));
-            let Some(ws) = self.watched.get_mut(&k) else { continue };
+            let Some(ws) = self.watched.get_mut(&k) else {
+                continue;
+            };
             for w in ws.iter_mut() {
                 if w.expired {
                     if !in_other {
@@ -358,7 +375,10 @@ impl Engine {
         self.watched
             .entry((db, key.clone()))
             .or_default()
-            .push(Watcher { client: c.id, expired });
+            .push(Watcher {
+                client: c.id,
+                expired,
+            });
         c.watched.push((db, key.clone()));
     }
 
@@ -404,8 +424,16 @@ impl Engine {
         }
         self.drain_expired();
         sample(&mut self.stats.ops_samples, now, self.stats.commands);
-        sample(&mut self.stats.net_in_samples, now, self.stats.net_input_bytes);
-        sample(&mut self.stats.net_out_samples, now, self.stats.net_output_bytes);
+        sample(
+            &mut self.stats.net_in_samples,
+            now,
+            self.stats.net_input_bytes,
+        );
+        sample(
+            &mut self.stats.net_out_samples,
+            now,
+            self.stats.net_output_bytes,
+        );
         if let Some(p) = self.pause {
             if Instant::now() >= p.until {
                 self.pause = None;
@@ -488,7 +516,9 @@ pub fn run_with_inbox(
     inbox: Option<mpsc::UnboundedReceiver<Inbox>>,
     ready: impl FnOnce(&[SocketAddr]),
 ) -> std::io::Result<Option<ShutdownSave>> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, serve(engine, inbox, ready))
 }
@@ -525,7 +555,10 @@ async fn serve(
             }
         }
     }
-    engine.bound = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
+    engine.bound = listeners
+        .iter()
+        .filter_map(|l| l.local_addr().ok())
+        .collect();
     ready(&engine.bound);
     let shutdown = engine.shutdown_notify.clone();
     let engine = Rc::new(RefCell::new(engine));
@@ -556,7 +589,9 @@ async fn inbox_loop(engine: Rc<RefCell<Engine>>, mut rx: mpsc::UnboundedReceiver
             Inbox::Execute(args, reply) => {
                 let mut guard = engine.borrow_mut();
                 let e = &mut *guard;
-                let Some(mut c) = e.clients.remove(&id) else { break };
+                let Some(mut c) = e.clients.remove(&id) else {
+                    break;
+                };
                 crate::dispatch::execute(e, &mut c, args);
                 let out = std::mem::take(&mut c.out);
                 e.clients.insert(id, c);
@@ -583,13 +618,22 @@ async fn inbox_loop(engine: Rc<RefCell<Engine>>, mut rx: mpsc::UnboundedReceiver
 /// `::` can share a port as they do in Redis.
 fn bind_listener(host: &str, port: u16) -> std::io::Result<TcpListener> {
     use nix::sys::socket::{
-        bind, listen, setsockopt, socket, sockopt, AddressFamily, Backlog, SockFlag, SockType, SockaddrIn6,
+        bind, listen, setsockopt, socket, sockopt, AddressFamily, Backlog, SockFlag, SockType,
+        SockaddrIn6,
     };
-    let ip: std::net::IpAddr = host
-        .parse()
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("bad address {host}")))?;
+    let ip: std::net::IpAddr = host.parse().map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("bad address {host}"),
+        )
+    })?;
     if let std::net::IpAddr::V6(v6) = ip {
-        let fd = socket(AddressFamily::Inet6, SockType::Stream, SockFlag::SOCK_CLOEXEC, None)?;
+        let fd = socket(
+            AddressFamily::Inet6,
+            SockType::Stream,
+            SockFlag::SOCK_CLOEXEC,
+            None,
+        )?;
         setsockopt(&fd, sockopt::Ipv6V6Only, &true)?;
         setsockopt(&fd, sockopt::ReuseAddr, &true)?;
         let addr = SockaddrIn6::from(std::net::SocketAddrV6::new(v6, port, 0, 0));
