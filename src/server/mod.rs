@@ -567,12 +567,38 @@ async fn serve(
         tokio::task::spawn_local(conn::accept_loop(engine.clone(), l));
     }
     tokio::task::spawn_local(cron_loop(engine.clone()));
-    if let Some(rx) = inbox {
-        tokio::task::spawn_local(inbox_loop(engine.clone(), rx));
+    match inbox {
+        Some(rx) => {
+            tokio::task::spawn_local(inbox_loop(engine.clone(), rx));
+        }
+        None => {
+            tokio::task::spawn_local(signal_loop(engine.clone()));
+        }
     }
     shutdown.notified().await;
     let mode = engine.borrow().shutdown;
     Ok(mode)
+}
+
+/// SIGTERM and SIGINT shut the server down as SHUTDOWN does (the server
+/// binary only: an embedding program keeps its own signal handling).
+async fn signal_loop(engine: Rc<RefCell<Engine>>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::warn!("could not install signal handlers");
+        return;
+    };
+    let name = tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    };
+    tracing::warn!("Received {name} scheduling shutdown...");
+    let mut e = engine.borrow_mut();
+    e.shutdown = Some(ShutdownSave::Default);
+    e.shutdown_notify.notify_one();
 }
 
 /// Serves in-process requests, each from one pseudo client.
