@@ -52,7 +52,8 @@ def main(argv):
         unexpected = [t for t in failing if t not in exp]
         known = [t for t in failing if t in exp]
         stale = [t for t in exp if t not in failing]
-        finished = r.get("status") in ("passed", "failed")
+        # report.py statuses: ok, failed (finished) and aborted, timeout (did not)
+        finished = r.get("status") in ("ok", "failed")
         total_passed += r.get("passed", 0)
         bad = len(unexpected) + (0 if finished else 1)
         total_bad += bad

@@ -276,7 +276,7 @@ if [ "$all" = 1 ]; then
     outdir="${REDIS_TESTS_SUMMARY_DIR:-$here}"
     mkdir -p "$outdir"
     python3 "$report" summary "$results" "$outdir/summary.md" "$outdir/summary.tsv" \
-        --title "Redis 7.0.15 test suite against snapcache-server"
+        --title "Redis 7.0.15 test suite against $(basename "$server")"
     echo "run.sh: wrote $outdir/summary.md and $outdir/summary.tsv"
 else
     echo "run.sh: wrote $work/summary.md"
