@@ -18,8 +18,12 @@ struct Conn {
 impl Conn {
     fn open(s: &ServerHandle) -> Conn {
         let sock = TcpStream::connect(s.addr()).expect("connect");
-        sock.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
-        Conn { sock, buf: Vec::new() }
+        sock.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        Conn {
+            sock,
+            buf: Vec::new(),
+        }
     }
 
     fn send(&mut self, args: &[&str]) {
@@ -103,7 +107,9 @@ fn client_list_line_has_redis_format() {
     ];
     let mut rest = line.as_str();
     for f in fixed {
-        let at = rest.find(f).unwrap_or_else(|| panic!("{f:?} missing in {line}"));
+        let at = rest
+            .find(f)
+            .unwrap_or_else(|| panic!("{f:?} missing in {line}"));
         rest = &rest[at + f.len()..];
     }
     assert_eq!(rest, "");
@@ -111,10 +117,19 @@ fn client_list_line_has_redis_format() {
     let info = text(a.call(&["CLIENT", "INFO"]));
     assert!(info.starts_with(&format!("id={id} ")), "{info}");
     assert!(info.contains(" qbuf=26 "), "{info}");
-    assert!(info.ends_with(" cmd=client|info user=default redir=-1 resp=2\n"), "{info}");
+    assert!(
+        info.ends_with(" cmd=client|info user=default redir=-1 resp=2\n"),
+        "{info}"
+    );
 
-    assert_eq!(a.call(&["CLIENT", "LIST", "TYPE", "foo"]), err("ERR Unknown client type 'foo'"));
-    assert_eq!(a.call(&["CLIENT", "LIST", "ID", "x"]), err("ERR Invalid client ID"));
+    assert_eq!(
+        a.call(&["CLIENT", "LIST", "TYPE", "foo"]),
+        err("ERR Unknown client type 'foo'")
+    );
+    assert_eq!(
+        a.call(&["CLIENT", "LIST", "ID", "x"]),
+        err("ERR Invalid client ID")
+    );
     assert_eq!(a.call(&["CLIENT", "LIST", "foo"]), err("ERR syntax error"));
     assert_eq!(text(a.call(&["CLIENT", "LIST", "ID", "999999"])), "");
     assert_eq!(text(a.call(&["CLIENT", "LIST", "TYPE", "pubsub"])), "");
@@ -146,22 +161,40 @@ fn client_errors_are_redis_strings() {
         run(&s, &["CLIENT", "KILL"]),
         err("ERR wrong number of arguments for 'client|kill' command")
     );
-    assert_eq!(run(&s, &["CLIENT", "KILL", "ID", "10", "x"]), err("ERR syntax error"));
+    assert_eq!(
+        run(&s, &["CLIENT", "KILL", "ID", "10", "x"]),
+        err("ERR syntax error")
+    );
     for bad in ["str", "-1", "0"] {
         assert_eq!(
             run(&s, &["CLIENT", "KILL", "ID", bad]),
             err("ERR client-id should be greater than 0")
         );
     }
-    assert_eq!(run(&s, &["CLIENT", "KILL", "TYPE", "x"]), err("ERR Unknown client type 'x'"));
-    assert_eq!(run(&s, &["CLIENT", "KILL", "USER", "bob"]), err("ERR No such user 'bob'"));
-    assert_eq!(run(&s, &["CLIENT", "KILL", "SKIPME", "maybe"]), err("ERR syntax error"));
-    assert_eq!(run(&s, &["CLIENT", "KILL", "1.2.3.4:5"]), err("ERR No such client"));
+    assert_eq!(
+        run(&s, &["CLIENT", "KILL", "TYPE", "x"]),
+        err("ERR Unknown client type 'x'")
+    );
+    assert_eq!(
+        run(&s, &["CLIENT", "KILL", "USER", "bob"]),
+        err("ERR No such user 'bob'")
+    );
+    assert_eq!(
+        run(&s, &["CLIENT", "KILL", "SKIPME", "maybe"]),
+        err("ERR syntax error")
+    );
+    assert_eq!(
+        run(&s, &["CLIENT", "KILL", "1.2.3.4:5"]),
+        err("ERR No such client")
+    );
     assert_eq!(
         run(&s, &["CLIENT", "PAUSE", "abc"]),
         err("ERR timeout is not an integer or out of range")
     );
-    assert_eq!(run(&s, &["CLIENT", "PAUSE", "-1"]), err("ERR timeout is negative"));
+    assert_eq!(
+        run(&s, &["CLIENT", "PAUSE", "-1"]),
+        err("ERR timeout is negative")
+    );
     assert_eq!(
         run(&s, &["CLIENT", "PAUSE", "10", "foo"]),
         err("ERR CLIENT PAUSE mode must be WRITE or ALL")
@@ -171,7 +204,10 @@ fn client_errors_are_redis_strings() {
         err("ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP.")
     );
     assert_eq!(run(&s, &["CLIENT", "REPLY", "x"]), err("ERR syntax error"));
-    assert_eq!(run(&s, &["CLIENT", "NO-EVICT", "x"]), err("ERR syntax error"));
+    assert_eq!(
+        run(&s, &["CLIENT", "NO-EVICT", "x"]),
+        err("ERR syntax error")
+    );
     assert_eq!(run(&s, &["CLIENT", "NO-EVICT", "on"]), ok());
     assert_eq!(run(&s, &["CLIENT", "GETREDIR"]), int(-1));
     assert_eq!(
@@ -225,7 +261,10 @@ fn kill_by_id_addr_and_skipme() {
     let c_addr = c.sock.local_addr().expect("addr").to_string();
     assert_eq!(a.call(&["CLIENT", "KILL", &c_addr]), ok());
     assert_eq!(c.read(), None);
-    assert_eq!(a.call(&["CLIENT", "KILL", &c_addr]), err("ERR No such client"));
+    assert_eq!(
+        a.call(&["CLIENT", "KILL", &c_addr]),
+        err("ERR No such client")
+    );
 
     // SKIPME yes (default) spares the caller; SKIPME no kills it after the reply.
     let mut d = Conn::open(&s);
@@ -334,7 +373,20 @@ fn digest_matches_redis() {
     );
     run(&s, &["SELECT", "0"]);
     assert_eq!(
-        run(&s, &["DEBUG", "DIGEST-VALUE", "foo", "n", "big", "e", "ttl", "long", "ap"]),
+        run(
+            &s,
+            &[
+                "DEBUG",
+                "DIGEST-VALUE",
+                "foo",
+                "n",
+                "big",
+                "e",
+                "ttl",
+                "long",
+                "ap"
+            ]
+        ),
         arr(vec![
             simple("68467c70ae30376e7ce005bcc8827f5ba7fd67dc"),
             simple("e1cf90774e995ae03de66e8109dc5cb9d9c2dc83"),
@@ -375,7 +427,11 @@ fn populate_follows_redis() {
     let start = Instant::now();
     assert_eq!(run(&s, &["DEBUG", "POPULATE", "200000"]), ok());
     assert_eq!(run(&s, &["DBSIZE"]), int(200_003));
-    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[test]
@@ -393,19 +449,37 @@ fn debug_subcommands() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(run(&s, &["DEBUG", "OBJECT", "nokey"]), err("ERR no such key"));
-    assert_eq!(run(&s, &["DEBUG", "LISTPACK", "foo"]), err("ERR Not a listpack encoded object."));
-    assert_eq!(run(&s, &["DEBUG", "QUICKLIST", "nokey"]), err("ERR no such key"));
+    assert_eq!(
+        run(&s, &["DEBUG", "OBJECT", "nokey"]),
+        err("ERR no such key")
+    );
+    assert_eq!(
+        run(&s, &["DEBUG", "LISTPACK", "foo"]),
+        err("ERR Not a listpack encoded object.")
+    );
+    assert_eq!(
+        run(&s, &["DEBUG", "QUICKLIST", "nokey"]),
+        err("ERR no such key")
+    );
     assert_eq!(run(&s, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), ok());
     assert_eq!(run(&s, &["DEBUG", "SLEEP", "0"]), ok());
     assert_eq!(run(&s, &["DEBUG", "LOG", "hello"]), ok());
-    assert_eq!(run(&s, &["DEBUG", "ERROR", "MYERR custom"]), err("MYERR custom"));
-    assert_eq!(run(&s, &["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "100"]), ok());
+    assert_eq!(
+        run(&s, &["DEBUG", "ERROR", "MYERR custom"]),
+        err("MYERR custom")
+    );
+    assert_eq!(
+        run(&s, &["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "100"]),
+        ok()
+    );
     assert_eq!(
         run(&s, &["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "5gb"]),
         err("ERR argument must be a memory value bigger than 1 and smaller than 4gb")
     );
-    assert_eq!(run(&s, &["DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "never"]), ok());
+    assert_eq!(
+        run(&s, &["DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "never"]),
+        ok()
+    );
     assert_eq!(
         run(&s, &["DEBUG", "REPLYBUFFER", "foo", "1"]),
         err("ERR unknown subcommand or wrong number of arguments for 'REPLYBUFFER'. Try DEBUG HELP.")
@@ -420,7 +494,10 @@ fn debug_subcommands() {
         run(&s, &["DEBUG"]),
         err("ERR wrong number of arguments for 'debug' command")
     );
-    assert_eq!(run(&s, &["DEBUG", "PROTOCOL", "string"]), bulk("Hello World"));
+    assert_eq!(
+        run(&s, &["DEBUG", "PROTOCOL", "string"]),
+        bulk("Hello World")
+    );
     assert_eq!(run(&s, &["DEBUG", "PROTOCOL", "integer"]), int(12345));
     assert_eq!(run(&s, &["DEBUG", "PROTOCOL", "double"]), bulk("3.141"));
     assert_eq!(
@@ -428,7 +505,10 @@ fn debug_subcommands() {
         bulk("1234567999999999999999999999999999999")
     );
     assert_eq!(run(&s, &["DEBUG", "PROTOCOL", "null"]), Frame::Null);
-    assert_eq!(run(&s, &["DEBUG", "PROTOCOL", "array"]), arr(vec![int(0), int(1), int(2)]));
+    assert_eq!(
+        run(&s, &["DEBUG", "PROTOCOL", "array"]),
+        arr(vec![int(0), int(1), int(2)])
+    );
     assert_eq!(
         run(&s, &["DEBUG", "PROTOCOL", "map"]),
         arr(vec![int(0), int(0), int(1), int(1), int(2), int(0)])
@@ -449,12 +529,17 @@ fn debug_subcommands() {
 }
 
 #[test]
+// 3.141 is Redis's DEBUG PROTOCOL double, not an approximation of pi.
+#[allow(clippy::approx_constant)]
 fn debug_protocol_resp3() {
     let s = debug_server();
     let mut a = Conn::open(&s);
     assert!(matches!(a.call(&["HELLO", "3"]), Frame::Map(_)));
     assert_eq!(a.call(&["DEBUG", "PROTOCOL", "true"]), Frame::Boolean(true));
-    assert_eq!(a.call(&["DEBUG", "PROTOCOL", "double"]), Frame::Double(3.141));
+    assert_eq!(
+        a.call(&["DEBUG", "PROTOCOL", "double"]),
+        Frame::Double(3.141)
+    );
     assert_eq!(a.call(&["DEBUG", "PROTOCOL", "null"]), Frame::Null);
     assert_eq!(
         a.call(&["DEBUG", "PROTOCOL", "set"]),

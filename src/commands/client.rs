@@ -49,7 +49,10 @@ impl ClientType {
 }
 
 fn unknown_type(name: &[u8]) -> String {
-    format!("ERR Unknown client type '{}'", String::from_utf8_lossy(name))
+    format!(
+        "ERR Unknown client type '{}'",
+        String::from_utf8_lossy(name)
+    )
 }
 
 /// `ERR unknown subcommand or wrong number of arguments for 'x'. Try CLIENT HELP.`
@@ -104,17 +107,25 @@ fn cat_client_info(out: &mut String, e: &Engine, c: &Client, current: Option<&[B
     let now = Instant::now();
     let age = now.saturating_duration_since(c.created).as_secs();
     let idle = now.saturating_duration_since(c.last_interaction).as_secs();
-    let name = c.name.as_ref().map(|n| String::from_utf8_lossy(n)).unwrap_or_default();
+    let name = c
+        .name
+        .as_ref()
+        .map(|n| String::from_utf8_lossy(n))
+        .unwrap_or_default();
     let multi = c.multi.as_ref().map_or(-1, |q| q.len() as i64);
     let argv_mem: usize = current.map_or(0, |a| a.iter().map(|x| x.len()).sum());
     let multi_mem: usize = c.multi.as_ref().map_or(0, |q| {
         q.iter()
-            .map(|(_, a)| a.iter().map(|x| x.len()).sum::<usize>() + a.len() * std::mem::size_of::<usize>())
+            .map(|(_, a)| {
+                a.iter().map(|x| x.len()).sum::<usize>() + a.len() * std::mem::size_of::<usize>()
+            })
             .sum()
     });
     let rbs = c.out.capacity();
     let tot_mem = std::mem::size_of::<Client>() + c.qbuf + c.qbuf_free + rbs + argv_mem + multi_mem;
-    let cmd = c.cmd_index.map_or("NULL", |i| e.commands.rows[i].fullname.as_str());
+    let cmd = c
+        .cmd_index
+        .map_or("NULL", |i| e.commands.rows[i].fullname.as_str());
     let resp = if c.proto == Proto::Resp3 { 3 } else { 2 };
     let _ = write!(
         out,
@@ -148,7 +159,12 @@ fn cat_client_info(out: &mut String, e: &Engine, c: &Client, current: Option<&[B
 
 /// The ids of every client, the caller included, in creation order.
 fn all_ids(e: &Engine, me: &Client) -> Vec<u64> {
-    let mut ids: Vec<u64> = e.clients.keys().copied().chain(std::iter::once(me.id)).collect();
+    let mut ids: Vec<u64> = e
+        .clients
+        .keys()
+        .copied()
+        .chain(std::iter::once(me.id))
+        .collect();
     ids.sort_unstable();
     ids.dedup();
     ids
@@ -277,7 +293,10 @@ fn client_kill(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
             } else if is(opt, "user") {
                 // Only the default user exists until ACL users arrive.
                 if &value[..] != b"default" {
-                    c.reply().error(&format!("ERR No such user '{}'", String::from_utf8_lossy(value)));
+                    c.reply().error(&format!(
+                        "ERR No such user '{}'",
+                        String::from_utf8_lossy(value)
+                    ));
                     return;
                 }
                 filter.user = Some(value);
@@ -308,7 +327,10 @@ fn client_kill(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
             }
             continue;
         }
-        let hit = e.clients.get(&id).is_some_and(|o| is_killable(o) && filter.matches(o));
+        let hit = e
+            .clients
+            .get(&id)
+            .is_some_and(|o| is_killable(o) && filter.matches(o));
         if hit {
             if let Some(mut victim) = e.clients.remove(&id) {
                 kill_client(e, &mut victim);
@@ -351,7 +373,11 @@ fn client_setname(_e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         c.reply().error(BAD_CLIENT_NAME);
         return;
     }
-    c.name = if name.is_empty() { None } else { Some(name.clone()) };
+    c.name = if name.is_empty() {
+        None
+    } else {
+        Some(name.clone())
+    };
     c.reply().ok();
 }
 
@@ -372,7 +398,8 @@ fn client_pause(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         if is(mode, "write") {
             all = false;
         } else if !is(mode, "all") {
-            c.reply().error("ERR CLIENT PAUSE mode must be WRITE or ALL");
+            c.reply()
+                .error("ERR CLIENT PAUSE mode must be WRITE or ALL");
             return;
         }
     }
@@ -383,7 +410,8 @@ fn client_pause(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         }
         Some(n) => n as u64,
         None => {
-            c.reply().error("ERR timeout is not an integer or out of range");
+            c.reply()
+                .error("ERR timeout is not an integer or out of range");
             return;
         }
     };
@@ -482,7 +510,8 @@ fn client_unblock(_e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     }
     if let Some(reason) = args.get(3) {
         if !is(reason, "timeout") && !is(reason, "error") {
-            c.reply().error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+            c.reply()
+                .error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
             return;
         }
     }
@@ -553,8 +582,17 @@ const ADMIN: u64 = f::ADMIN | BASE;
 const C: u64 = acl::CONNECTION | acl::SLOW;
 const CA: u64 = C | acl::ADMIN | acl::DANGEROUS;
 
-const fn sub(name: &'static str, arity: i32, flags: u64, acl: u64, handler: crate::dispatch::Handler, since: &'static str) -> CommandSpec {
-    CommandSpec::new(name, arity, flags, acl, Keys::NONE, handler).group("connection").since(since)
+const fn sub(
+    name: &'static str,
+    arity: i32,
+    flags: u64,
+    acl: u64,
+    handler: crate::dispatch::Handler,
+    since: &'static str,
+) -> CommandSpec {
+    CommandSpec::new(name, arity, flags, acl, Keys::NONE, handler)
+        .group("connection")
+        .since(since)
 }
 
 // CLIENT TRACKING waits for client-side caching (issue 3): until then it

@@ -28,8 +28,8 @@ use sha1::{Digest, Sha1};
 use std::time::Duration;
 
 use super::client::subcommand_syntax_error;
-use super::keys::reply_help;
 use super::is;
+use super::keys::reply_help;
 use crate::dispatch::{acl, errors, flags as f, CommandSpec, Keys};
 use crate::keyspace::{now_ms, Entry, SBytes, Value};
 use crate::server::client::Client;
@@ -175,7 +175,9 @@ fn debug_object(e: &mut Engine, c: &mut Client, key: &[u8]) {
 /// that text zero-padded/cut to `size` bytes) for N in 0..count, skipping
 /// keys that exist. Used to fill millions of keys, so it formats in place.
 fn debug_populate(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
-    let Some(count) = positive(c, &args[2]) else { return };
+    let Some(count) = positive(c, &args[2]) else {
+        return;
+    };
     let size = match args.get(4) {
         Some(a) => match positive(c, a) {
             Some(n) => n as usize,
@@ -226,7 +228,8 @@ fn positive(c: &mut Client, a: &[u8]) -> Option<i64> {
     match num::string2ll(a) {
         Some(n) if n >= 0 => Some(n),
         _ => {
-            c.reply().error("ERR value is out of range, must be positive");
+            c.reply()
+                .error("ERR value is out of range, must be positive");
             None
         }
     }
@@ -243,6 +246,8 @@ fn atoi(a: &[u8]) -> i64 {
 }
 
 /// DEBUG PROTOCOL type: one test value of each RESP3 type.
+// 3.141 is Redis's test value, not an approximation of pi.
+#[allow(clippy::approx_constant)]
 fn debug_protocol(c: &mut Client, name: &[u8]) {
     let resp3 = c.reply().is_resp3();
     let mut out = c.reply();
@@ -308,13 +313,19 @@ fn debug_encoding_dump(e: &mut Engine, c: &mut Client, key: &[u8], want: &str) {
     };
     let enc = entry.value.encoding();
     if enc != want {
-        c.reply().error(&format!("ERR Not a {want} encoded object."));
+        c.reply()
+            .error(&format!("ERR Not a {want} encoded object."));
         return;
     }
     // Redis prints the structure on stdout; ours goes to the log.
     tracing::info!("DEBUG {}: {:?}", want.to_uppercase(), entry.value);
-    let what = if want == "listpack" { "Listpack" } else { "Quicklist" };
-    c.reply().simple(&format!("{what} structure printed on stdout"));
+    let what = if want == "listpack" {
+        "Listpack"
+    } else {
+        "Quicklist"
+    };
+    c.reply()
+        .simple(&format!("{what} structure printed on stdout"));
 }
 
 /// A quick fuzz run of the glob matcher, as Redis's stringmatchlen test.
@@ -324,8 +335,12 @@ fn stringmatch_fuzz(e: &mut Engine) {
     for _ in 0..100_000 {
         let plen = e.rng.gen_range(0..32);
         let slen = e.rng.gen_range(0..32);
-        let pat: Vec<u8> = (0..plen).map(|_| CHARS[e.rng.gen_range(0..CHARS.len())]).collect();
-        let s: Vec<u8> = (0..slen).map(|_| CHARS[e.rng.gen_range(0..CHARS.len())]).collect();
+        let pat: Vec<u8> = (0..plen)
+            .map(|_| CHARS[e.rng.gen_range(0..CHARS.len())])
+            .collect();
+        let s: Vec<u8> = (0..slen)
+            .map(|_| CHARS[e.rng.gen_range(0..CHARS.len())])
+            .collect();
         let _ = crate::util::glob::string_match(&pat, &s, false);
     }
 }
@@ -348,7 +363,10 @@ fn debug(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     if argc == 2 && is(sub, "help") {
         debug_help(c);
     } else if let Some(name) = UNSUPPORTED.iter().find(|n| is(sub, n)) {
-        c.reply().error(&format!("ERR DEBUG {} is not supported by this server", name.to_uppercase()));
+        c.reply().error(&format!(
+            "ERR DEBUG {} is not supported by this server",
+            name.to_uppercase()
+        ));
     } else if is(sub, "reload") || is(sub, "loadaof") {
         // They save and load the dataset: they arrive with persistence.
         c.reply().error(&format!(
@@ -404,7 +422,9 @@ fn debug(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
                 e.quicklist_packed_threshold = if n == 0 { 1 << 30 } else { n };
                 c.reply().ok();
             }
-            _ => c.reply().error("ERR argument must be a memory value bigger than 1 and smaller than 4gb"),
+            _ => c
+                .reply()
+                .error("ERR argument must be a memory value bigger than 1 and smaller than 4gb"),
         }
     } else if (is(sub, "set-skip-checksum-validation")
         || is(sub, "aof-flush-sleep")
@@ -422,7 +442,10 @@ fn debug(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         // Reply buffers are plain vectors that shrink after big replies: no
         // peak tracking or resizing job to tune.
         if is(&args[2], "peak-reset-time") {
-            if !is(&args[3], "never") && !is(&args[3], "reset") && num::string2ll(&args[3]).is_none() {
+            if !is(&args[3], "never")
+                && !is(&args[3], "reset")
+                && num::string2ll(&args[3]).is_none()
+            {
                 c.reply().error(errors::NOT_INT);
                 return;
             }
@@ -442,7 +465,8 @@ fn debug(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         c.reply().ok();
     } else if is(sub, "stringmatch-test") && argc == 2 {
         stringmatch_fuzz(e);
-        c.reply().simple("Apparently Redis did not crash: test passed");
+        c.reply()
+            .simple("Apparently Redis did not crash: test passed");
     } else {
         c.reply().error(&subcommand_syntax_error(args));
     }
