@@ -2,7 +2,9 @@
 //! `COMMANDS` table. Handlers parse arguments and build replies; the data
 //! operations they call live in `keyspace`.
 
+mod client;
 mod connection;
+mod debug;
 mod keys;
 mod server;
 mod string;
@@ -24,6 +26,8 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     connection::COMMANDS,
     transaction::COMMANDS,
     server::COMMANDS,
+    client::COMMANDS,
+    debug::COMMANDS,
 ];
 
 /// Parses an integer argument or replies with Redis's error.

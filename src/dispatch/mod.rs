@@ -451,6 +451,9 @@ fn finish_reply(c: &mut Client, start: usize) {
 
 /// The checks of Redis's processCommand, from the command's flags.
 fn gates(e: &mut Engine, c: &mut Client, spec: &CommandSpec) -> Result<(), String> {
+    if spec.has(flags::PROTECTED) {
+        protected_gate(e, c, spec)?;
+    }
     if !c.authenticated && !spec.has(flags::NO_AUTH) {
         return Err(errors::NOAUTH.to_string());
     }
@@ -472,6 +475,21 @@ fn gates(e: &mut Engine, c: &mut Client, spec: &CommandSpec) -> Result<(), Strin
         return Err(errors::LOADING.to_string());
     }
     Ok(())
+}
+
+/// DEBUG and MODULE run only where `enable-debug-command` /
+/// `enable-module-command` allow them (`local`: loopback clients only).
+fn protected_gate(e: &Engine, c: &Client, spec: &CommandSpec) -> Result<(), String> {
+    let (setting, cmd, option) = match spec.name {
+        "module" => (e.config.enable_module_command, "MODULE", "enable-module-command"),
+        _ => (e.config.enable_debug_command, "DEBUG", "enable-debug-command"),
+    };
+    if setting.allows(c.is_local()) {
+        return Ok(());
+    }
+    Err(format!(
+        "ERR {cmd} command not allowed. If the {option} option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
+    ))
 }
 
 fn allowed_in_pubsub(spec: &CommandSpec) -> bool {

@@ -66,6 +66,8 @@ pub struct Client {
     pub wake: Rc<Notify>,
     /// Bytes in the query buffer (for CLIENT LIST).
     pub qbuf: usize,
+    /// Unused capacity of the query buffer (CLIENT LIST qbuf-free).
+    pub qbuf_free: usize,
     pub subscriptions: usize,
     /// Total bytes written to this client (CLIENT LIST tot-net-out).
     pub net_out: u64,
@@ -105,6 +107,7 @@ impl Client {
             close_asap: false,
             wake: Rc::new(Notify::new()),
             qbuf: 0,
+            qbuf_free: 0,
             subscriptions: 0,
             net_out: 0,
             net_in: 0,
@@ -124,6 +127,18 @@ impl Client {
     pub fn queue(&mut self, idx: usize, args: Vec<Bytes>) {
         if let Some(q) = &mut self.multi {
             q.push((idx, args));
+        }
+    }
+
+    /// Redis's islocalClient: connected over loopback (the in-process
+    /// caller counts as local).
+    pub fn is_local(&self) -> bool {
+        if self.fd < 0 {
+            return true;
+        }
+        match self.addr.parse::<std::net::SocketAddr>() {
+            Ok(a) => matches!(a.ip().to_string().as_str(), "127.0.0.1" | "::1"),
+            Err(_) => false,
         }
     }
 

@@ -150,11 +150,13 @@ async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64) {
         match next {
             Next::Close => break,
             Next::Paused(until) => {
+                engine.borrow_mut().postponed_clients += 1;
                 tokio::select! {
                     _ = unpause.notified() => {}
                     _ = tokio::time::sleep_until(until.into()) => {}
                     _ = wake.notified() => {}
                 }
+                engine.borrow_mut().postponed_clients -= 1;
             }
             Next::Read => {
                 if buf.capacity() - buf.len() < 4096 {
@@ -199,6 +201,10 @@ fn process(
     decoder: &mut RequestDecoder,
     pending: &mut Option<Vec<Bytes>>,
 ) -> Next {
+    // As Redis, the query buffer holds the whole batch while its commands
+    // run: CLIENT LIST shows qbuf=26 for a lone `CLIENT LIST`.
+    c.qbuf = buf.len();
+    c.qbuf_free = buf.capacity() - buf.len();
     let limits = Limits {
         proto_max_bulk_len: e.config.proto_max_bulk_len,
         max_multibulk_len: 1024 * 1024,
@@ -248,6 +254,7 @@ fn process(
         return Next::Close;
     }
     c.qbuf = buf.len();
+    c.qbuf_free = buf.capacity() - buf.len();
     Next::Read
 }
 

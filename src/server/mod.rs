@@ -133,6 +133,14 @@ pub struct Engine {
     pub pause: Option<Pause>,
     pub unpause_notify: Rc<Notify>,
     pub active_expire: bool,
+    /// Clients whose next command waits for CLIENT PAUSE to end (INFO
+    /// blocked_clients counts them, as Redis does).
+    pub postponed_clients: usize,
+    /// DEBUG PAUSE-CRON: the periodic tasks are suspended.
+    pub pause_cron: bool,
+    /// DEBUG QUICKLIST-PACKED-THRESHOLD: list elements at least this long
+    /// are stored as plain quicklist nodes (bytes; Redis's default 1 GB).
+    pub quicklist_packed_threshold: u64,
     pub bound: Vec<SocketAddr>,
     pub last_save_ms: i64,
     pub lazyfree_pending: u64,
@@ -170,6 +178,9 @@ impl Engine {
             pause: None,
             unpause_notify: Rc::new(Notify::new()),
             active_expire: true,
+            postponed_clients: 0,
+            pause_cron: false,
+            quicklist_packed_threshold: 1 << 30,
             bound: Vec::new(),
             last_save_ms: now,
             lazyfree_pending: 0,
@@ -187,7 +198,17 @@ impl Engine {
     /// How lookups treat expired keys: a replica hides them, a primary deletes.
     #[inline]
     pub fn expire_mode(&self) -> ExpireMode {
+        // During CLIENT PAUSE nothing may change the dataset, expiry
+        // included: expired keys are hidden, deleted after the pause.
+        if self.paused() {
+            return ExpireMode::Hide;
+        }
         ExpireMode::Delete
+    }
+
+    /// True while a CLIENT PAUSE is in effect.
+    pub fn paused(&self) -> bool {
+        self.pause.is_some_and(|p| Instant::now() < p.until)
     }
 
     /// Used memory as the allocator counts it.
@@ -418,8 +439,11 @@ impl Engine {
 
     /// Per-cron work: active expiry, stats samples.
     pub fn cron(&mut self) {
+        if self.pause_cron {
+            return;
+        }
         let now = now_ms();
-        if self.active_expire {
+        if self.active_expire && !self.paused() {
             self.active_expire_cycle(now);
         }
         self.drain_expired();
