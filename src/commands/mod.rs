@@ -2,7 +2,10 @@
 //! `COMMANDS` table. Handlers parse arguments and build replies; the data
 //! operations they call live in `keyspace`.
 
+mod config_cmd;
 mod connection;
+mod info;
+mod introspection;
 mod keys;
 mod server;
 mod string;
@@ -24,6 +27,9 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     connection::COMMANDS,
     transaction::COMMANDS,
     server::COMMANDS,
+    info::COMMANDS,
+    config_cmd::COMMANDS,
+    introspection::COMMANDS,
 ];
 
 /// Parses an integer argument or replies with Redis's error.

@@ -254,6 +254,8 @@ pub struct CmdStat {
     pub usec: u64,
     pub rejected: u64,
     pub failed: u64,
+    /// Latency distribution (INFO latencystats), while latency-tracking is on.
+    pub hist: Option<Box<crate::server::latency::Histogram>>,
 }
 
 /// A resolved table row: the spec, its full name and its subcommands.
@@ -339,6 +341,10 @@ impl CommandTable {
             return check_arity(row, args).map(|_| idx);
         }
         if args.len() < 2 {
+            // A container with a handler of its own (COMMAND) runs bare.
+            if row.spec.handler.is_some() {
+                return check_arity(row, args).map(|_| idx);
+            }
             return Err(errors::wrong_arity(&row.fullname));
         }
         match self.sub(idx, &args[1]) {
@@ -466,10 +472,14 @@ pub fn call(e: &mut Engine, c: &mut Client, idx: usize, args: &[Bytes]) {
     let start = std::time::Instant::now();
     c.cmd_index = Some(idx);
     handler(e, c, args);
-    let usec = start.elapsed().as_micros() as u64;
+    let ns = start.elapsed().as_nanos() as u64;
+    let usec = ns / 1000;
     let stat = &mut e.cmd_stats[idx];
     stat.calls += 1;
     stat.usec += usec;
+    if e.config.latency_tracking {
+        stat.hist.get_or_insert_with(Default::default).record(ns);
+    }
     if c.out.len() > before && c.out[before] == b'-' {
         stat.failed += 1;
         let end = c.out[before..]
@@ -483,6 +493,8 @@ pub fn call(e: &mut Engine, c: &mut Client, idx: usize, args: &[Bytes]) {
     c.last_cmd = idx;
     if !spec.has(flags::SKIP_SLOWLOG) {
         e.slowlog_push(c, args, usec);
+        let event = if spec.has(flags::FAST) { "fast-command" } else { "command" };
+        e.latency_sample(event, usec / 1000);
     }
     if !e.monitors.is_empty() && !spec.has(flags::SKIP_MONITOR) && !spec.has(flags::ADMIN) {
         e.feed_monitors(c, args);
