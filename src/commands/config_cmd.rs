@@ -23,11 +23,14 @@ fn config_get(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
 
 /// CONFIG SET parameter value [parameter value ...]
 fn config_set(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         c.reply().error(&errors::wrong_arity("config|set"));
         return;
     }
-    let pairs: Vec<(&[u8], &[u8])> = args[2..].chunks(2).map(|p| (&p[0][..], &p[1][..])).collect();
+    let pairs: Vec<(&[u8], &[u8])> = args[2..]
+        .chunks(2)
+        .map(|p| (&p[0][..], &p[1][..]))
+        .collect();
     let opts = SetOptions {
         is_local_client: is_local(&c.addr),
         loading: e.loading,
@@ -82,7 +85,11 @@ pub fn is_local(addr: &str) -> bool {
         Some((h, _)) => h.trim_start_matches('[').trim_end_matches(']'),
         None => addr,
     };
-    host.starts_with("127.") || host == "::1" || host.is_empty() || addr.starts_with('/') || addr.starts_with("in-process")
+    host.starts_with("127.")
+        || host == "::1"
+        || host.is_empty()
+        || addr.starts_with('/')
+        || addr.starts_with("in-process")
 }
 
 /// CONFIG RESETSTAT
@@ -94,7 +101,8 @@ fn config_resetstat(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
 /// CONFIG REWRITE
 fn config_rewrite(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
     let Some(path) = e.config_file.clone() else {
-        c.reply().error("ERR The server is running without a config file");
+        c.reply()
+            .error("ERR The server is running without a config file");
         return;
     };
     match e.config.rewrite(&path) {
@@ -105,7 +113,8 @@ fn config_rewrite(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
         Err(err) => {
             let reason = crate::config::strerror(&err);
             tracing::warn!("CONFIG REWRITE failed: {reason}");
-            c.reply().error(&format!("ERR Rewriting config file: {reason}"));
+            c.reply()
+                .error(&format!("ERR Rewriting config file: {reason}"));
         }
     }
 }
@@ -148,10 +157,17 @@ const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
         .group("server")
         .since("2.8.0")
         .summary("Rewrite the configuration file with the in memory configuration"),
-    CommandSpec::new("help", 2, f::LOADING | f::STALE, acl::SLOW, Keys::NONE, config_help)
-        .group("server")
-        .since("5.0.0")
-        .summary("Show helpful text about the different subcommands"),
+    CommandSpec::new(
+        "help",
+        2,
+        f::LOADING | f::STALE,
+        acl::SLOW,
+        Keys::NONE,
+        config_help,
+    )
+    .group("server")
+    .since("5.0.0")
+    .summary("Show helpful text about the different subcommands"),
 ];
 
 pub const COMMANDS: &[CommandSpec] = &[CommandSpec::container("config", -2, CONFIG_SUBCOMMANDS)

@@ -48,7 +48,9 @@ impl Sections {
         for a in args {
             let name = String::from_utf8_lossy(a).to_ascii_lowercase();
             match name.as_str() {
-                "default" => s.names.extend(DEFAULT_SECTIONS.iter().map(|n| n.to_string())),
+                "default" => s
+                    .names
+                    .extend(DEFAULT_SECTIONS.iter().map(|n| n.to_string())),
                 "all" | "everything" => s.all = true,
                 _ => s.names.push(name),
             }
@@ -116,7 +118,11 @@ pub fn info_string(e: &mut Engine, c: &Client, sections: &Sections) -> String {
     if sections.wants("errorstats") {
         section(&mut out, "Errorstats");
         for (code, count) in &e.error_stats {
-            let _ = write!(out, "errorstat_{}:count={count}\r\n", safe_info_string(code));
+            let _ = write!(
+                out,
+                "errorstat_{}:count={count}\r\n",
+                safe_info_string(code)
+            );
         }
     }
     if sections.wants("latencystats") {
@@ -127,7 +133,11 @@ pub fn info_string(e: &mut Engine, c: &Client, sections: &Sections) -> String {
     }
     if sections.wants("cluster") {
         section(&mut out, "Cluster");
-        let _ = write!(out, "cluster_enabled:{}\r\n", u8::from(e.config.cluster_enabled));
+        let _ = write!(
+            out,
+            "cluster_enabled:{}\r\n",
+            u8::from(e.config.cluster_enabled)
+        );
     }
     if sections.wants("keyspace") {
         section(&mut out, "Keyspace");
@@ -148,7 +158,13 @@ pub fn info_string(e: &mut Engine, c: &Client, sections: &Sections) -> String {
 /// Redis's getSafeInfoString: `#`, `:`, CR and LF become `_`.
 fn safe_info_string(s: &str) -> String {
     s.chars()
-        .map(|ch| if matches!(ch, '#' | ':' | '\r' | '\n') { '_' } else { ch })
+        .map(|ch| {
+            if matches!(ch, '#' | ':' | '\r' | '\n') {
+                '_'
+            } else {
+                ch
+            }
+        })
         .collect()
 }
 
@@ -177,7 +193,11 @@ fn server_section(e: &Engine, out: &mut String) {
             u.machine().to_string_lossy()
         )
     });
-    let mode = if e.config.cluster_enabled { "cluster" } else { "standalone" };
+    let mode = if e.config.cluster_enabled {
+        "cluster"
+    } else {
+        "standalone"
+    };
     let supervised = match e.config.supervised {
         crate::config::SupervisedMode::Upstart => "upstart",
         crate::config::SupervisedMode::Systemd => "systemd",
@@ -282,12 +302,11 @@ impl MemoryFigures {
             .values()
             .map(|o| (std::mem::size_of::<Client>() + o.out.capacity() + o.qbuf) as u64)
             .sum();
-        let tables: u64 = e
-            .ks
-            .dbs
-            .iter()
-            .map(|d| d.table().overhead_bytes() as u64)
-            .sum();
+        let tables: u64 =
+            e.ks.dbs
+                .iter()
+                .map(|d| d.table().overhead_bytes() as u64)
+                .sum();
         let startup = e.startup_memory.min(used);
         let overhead = (startup + clients_normal + tables).min(used);
         MemoryFigures {
@@ -572,7 +591,9 @@ fn replication_section(e: &Engine, out: &mut String) {
          repl_backlog_histlen:0\r\n",
         e.run_id,
         e.replid2,
-        e.config.get_value("repl-backlog-size").unwrap_or_else(|| "1048576".into()),
+        e.config
+            .get_value("repl-backlog-size")
+            .unwrap_or_else(|| "1048576".into()),
     );
 }
 
@@ -601,7 +622,11 @@ fn commandstats_section(e: &Engine, out: &mut String) {
         if s.calls == 0 && s.failed == 0 && s.rejected == 0 {
             continue;
         }
-        let per_call = if s.calls == 0 { 0.0 } else { s.usec as f32 / s.calls as f32 };
+        let per_call = if s.calls == 0 {
+            0.0
+        } else {
+            s.usec as f32 / s.calls as f32
+        };
         let _ = write!(
             out,
             "cmdstat_{}:calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}\r\n",
@@ -619,7 +644,11 @@ fn latencystats_section(e: &Engine, out: &mut String) {
         let Some(h) = &e.cmd_stats[row.index].hist else {
             continue;
         };
-        let _ = write!(out, "latency_percentiles_usec_{}:", safe_info_string(&row.fullname));
+        let _ = write!(
+            out,
+            "latency_percentiles_usec_{}:",
+            safe_info_string(&row.fullname)
+        );
         let ps = &e.config.latency_tracking_info_percentiles;
         for (i, p) in ps.iter().enumerate() {
             if i > 0 {

@@ -65,12 +65,17 @@ pub fn acl_categories(spec: &CommandSpec) -> u64 {
 fn flag_names(spec: &CommandSpec) -> Vec<&'static str> {
     let mut names: Vec<&'static str> = f::NAMES
         .iter()
-        .filter(|(bit, name)| spec.flags & bit != 0 && *name != "may_replicate" && *name != "movablekeys")
+        .filter(|(bit, name)| {
+            spec.flags & bit != 0 && *name != "may_replicate" && *name != "movablekeys"
+        })
         .map(|&(_, name)| name)
         .collect();
     if spec.get_keys.is_some() || spec.has(f::MOVABLE_KEYS) {
         // Keep Redis's order: movablekeys comes just before allow_busy.
-        let at = names.iter().position(|n| *n == "allow_busy").unwrap_or(names.len());
+        let at = names
+            .iter()
+            .position(|n| *n == "allow_busy")
+            .unwrap_or(names.len());
         names.insert(at, "movablekeys");
     }
     names
@@ -112,7 +117,11 @@ fn reply_command_info(out: &mut Out, t: &CommandTable, row: &Resolved) {
     out.int(last);
     out.int(step);
     let cats = acl_categories(spec);
-    let names: Vec<&str> = acl::NAMES.iter().filter(|(b, _)| cats & b != 0).map(|&(_, n)| n).collect();
+    let names: Vec<&str> = acl::NAMES
+        .iter()
+        .filter(|(b, _)| cats & b != 0)
+        .map(|&(_, n)| n)
+        .collect();
     out.set(names.len());
     for n in names {
         out.simple(&format!("@{n}"));
@@ -296,7 +305,10 @@ fn command_list(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
             if is(&args[3], "module") {
                 Filter::Module
             } else if is(&args[3], "aclcat") {
-                let cat = acl::NAMES.iter().find(|(_, n)| is(&args[4], n)).map(|&(b, _)| b);
+                let cat = acl::NAMES
+                    .iter()
+                    .find(|(_, n)| is(&args[4], n))
+                    .map(|&(b, _)| b);
                 Filter::AclCat(cat)
             } else if is(&args[3], "pattern") {
                 Filter::Pattern(&args[4])
@@ -352,12 +364,14 @@ fn getkeys_impl(e: &mut Engine, c: &mut Client, args: &[Bytes], with_flags: bool
     }
     let n = cmd.len() as i32;
     if (spec.arity > 0 && spec.arity != n) || n < -spec.arity {
-        c.reply().error("ERR Invalid number of arguments specified for command");
+        c.reply()
+            .error("ERR Invalid number of arguments specified for command");
         return;
     }
     let keys = spec.key_positions(cmd);
     if keys.is_empty() && !spec.has(f::NO_MANDATORY_KEYS) {
-        c.reply().error("ERR Invalid arguments specified for command");
+        c.reply()
+            .error("ERR Invalid arguments specified for command");
         return;
     }
     let flags = key_flags(spec);
@@ -422,7 +436,8 @@ fn slowlog_get(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         match crate::util::num::string2ll(a) {
             Some(n) if n >= -1 => count = n,
             _ => {
-                c.reply().error("ERR count should be greater than or equal to -1");
+                c.reply()
+                    .error("ERR count should be greater than or equal to -1");
                 return;
             }
         }
@@ -522,7 +537,11 @@ fn latency_reset(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
             .iter()
             .filter(|a| {
                 let name = String::from_utf8_lossy(a);
-                let key = e.latency.keys().find(|k| k.eq_ignore_ascii_case(&name)).cloned();
+                let key = e
+                    .latency
+                    .keys()
+                    .find(|k| k.eq_ignore_ascii_case(&name))
+                    .cloned();
                 key.is_some_and(|k| e.latency.remove(&k).is_some())
             })
             .count()
@@ -558,7 +577,11 @@ fn sparkline(event: &str, series: &crate::server::latency::Series, now: i64) -> 
     const ROWS: u64 = 4;
     for row in (1..=ROWS).rev() {
         for &(_, ms) in &series.samples {
-            let level = if max == 0 { 0 } else { (ms * ROWS).div_ceil(max) };
+            let level = if max == 0 {
+                0
+            } else {
+                (ms * ROWS).div_ceil(max)
+            };
             s.push(if level >= row { '#' } else { ' ' });
         }
         s.push('\n');
@@ -604,18 +627,25 @@ fn latency_histogram(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         rows.extend(t.rows.iter().map(|r| r.index));
     } else {
         for name in &args[2..] {
-            let Some(i) = lookup_fullname(t, name) else { continue };
+            let Some(i) = lookup_fullname(t, name) else {
+                continue;
+            };
             rows.push(i);
             let mut subs: Vec<usize> = t.rows[i].subs.values().copied().collect();
             subs.sort_unstable();
             rows.extend(subs);
         }
     }
-    let with_data: Vec<usize> = rows.into_iter().filter(|&i| e.cmd_stats[i].hist.is_some()).collect();
+    let with_data: Vec<usize> = rows
+        .into_iter()
+        .filter(|&i| e.cmd_stats[i].hist.is_some())
+        .collect();
     let mut out = c.reply();
     out.map(with_data.len());
     for i in with_data {
-        let Some(h) = &e.cmd_stats[i].hist else { continue };
+        let Some(h) = &e.cmd_stats[i].hist else {
+            continue;
+        };
         out.bulk_str(&t.rows[i].fullname);
         out.map(2);
         out.bulk_str("calls");
@@ -688,7 +718,8 @@ fn memory_usage(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
             match crate::util::num::string2ll(&args[i + 1]) {
                 Some(n) if n >= 0 => {}
                 Some(_) => {
-                    c.reply().error("ERR value is out of range, must be positive");
+                    c.reply()
+                        .error("ERR value is out of range, must be positive");
                     return;
                 }
                 None => {
@@ -703,7 +734,9 @@ fn memory_usage(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         }
     }
     let mode = e.expire_mode();
-    let size = e.ks.dbs[c.db].peek(&args[2], now_ms(), mode).map(|en| entry_memory(en));
+    let size = e.ks.dbs[c.db]
+        .peek(&args[2], now_ms(), mode)
+        .map(|en| entry_memory(en));
     match size {
         Some(n) => c.reply().int(n as i64),
         None => c.reply().null(),
@@ -713,13 +746,12 @@ fn memory_usage(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
 /// MEMORY STATS
 fn memory_stats(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
     let m = MemoryFigures::collect(e);
-    let dbs: Vec<(usize, usize, usize)> = e
-        .ks
-        .dbs
-        .iter()
-        .filter(|d| !d.is_empty() || d.expires_len() > 0)
-        .map(|d| (d.id, d.table().overhead_bytes(), d.expires_len() * 32))
-        .collect();
+    let dbs: Vec<(usize, usize, usize)> =
+        e.ks.dbs
+            .iter()
+            .filter(|d| !d.is_empty() || d.expires_len() > 0)
+            .map(|d| (d.id, d.table().overhead_bytes(), d.expires_len() * 32))
+            .collect();
     let keys = e.ks.total_keys() as u64;
     let net = m.used.saturating_sub(m.startup);
     let mut out = c.reply();
@@ -750,7 +782,11 @@ fn memory_stats(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
     }
     int(&mut out, "overhead.total", m.overhead as i64);
     int(&mut out, "keys.count", keys as i64);
-    int(&mut out, "keys.bytes-per-key", if keys == 0 { 0 } else { (net / keys) as i64 });
+    int(
+        &mut out,
+        "keys.bytes-per-key",
+        net.checked_div(keys).unwrap_or(0) as i64,
+    );
     int(&mut out, "dataset.bytes", m.dataset as i64);
     dbl(&mut out, "dataset.percentage", m.dataset_perc());
     dbl(&mut out, "peak.percentage", m.peak_perc());
@@ -840,7 +876,13 @@ const CMD: u64 = f::LOADING | f::STALE;
 const LAT: u64 = f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE;
 const SLOW: u64 = f::ADMIN | f::LOADING | f::STALE;
 
-const fn sub(name: &'static str, arity: i32, flags: u64, acl: u64, h: crate::dispatch::Handler) -> CommandSpec {
+const fn sub(
+    name: &'static str,
+    arity: i32,
+    flags: u64,
+    acl: u64,
+    h: crate::dispatch::Handler,
+) -> CommandSpec {
     CommandSpec::new(name, arity, flags, acl, Keys::NONE, h).group("server")
 }
 
@@ -854,9 +896,15 @@ const COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
     sub("getkeys", -4, CMD, acl::CONNECTION, command_getkeys)
         .since("2.8.13")
         .summary("Extract keys given a full Redis command"),
-    sub("getkeysandflags", -4, CMD, acl::CONNECTION, command_getkeysandflags)
-        .since("7.0.0")
-        .summary("Extract keys and access flags given a full Redis command"),
+    sub(
+        "getkeysandflags",
+        -4,
+        CMD,
+        acl::CONNECTION,
+        command_getkeysandflags,
+    )
+    .since("7.0.0")
+    .summary("Extract keys and access flags given a full Redis command"),
     sub("help", 2, CMD, acl::CONNECTION, command_help)
         .since("5.0.0")
         .summary("Show helpful text about the different subcommands"),

@@ -373,7 +373,16 @@ pub fn execute(e: &mut Engine, c: &mut Client, args: Vec<Bytes>) {
     let idx = match e.commands.resolve(&args) {
         Ok(i) => i,
         Err(msg) => {
-            reject(e, c, None, &msg);
+            // An arity error still names a command: Redis counts it in that
+            // command's rejected_calls. Unknown (sub)commands count nowhere.
+            let row = e.commands.lookup(&args[0]).and_then(|i| {
+                if args.len() >= 2 && !e.commands.rows[i].subs.is_empty() {
+                    e.commands.sub(i, &args[1])
+                } else {
+                    Some(i)
+                }
+            });
+            reject(e, c, row, &msg);
             finish_reply(c, reply_start);
             return;
         }

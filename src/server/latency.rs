@@ -151,7 +151,10 @@ mod tests {
         assert_eq!(h.value_at_percentile(100.0), highest_equivalent(50_000_000));
         assert_eq!(h.value_at_percentile(0.0), highest_equivalent(1000));
         // Boundaries are 1024 ns * 2^k, reported in whole µs.
-        assert_eq!(h.cumulative_usec(), vec![(1, 1), (2, 2), (4, 3), (67108, 4)]);
+        assert_eq!(
+            h.cumulative_usec(),
+            vec![(1, 1), (2, 2), (4, 3), (67108, 4)]
+        );
     }
 
     #[test]
