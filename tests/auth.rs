@@ -30,7 +30,11 @@ fn exchange(c: &mut TcpStream, req: &[u8], want: &[u8]) {
 fn commands_need_auth_first() {
     let s = server();
     let mut c = connect(&s);
-    exchange(&mut c, b"GET k\r\n", b"-NOAUTH Authentication required.\r\n");
+    exchange(
+        &mut c,
+        b"GET k\r\n",
+        b"-NOAUTH Authentication required.\r\n",
+    );
     exchange(
         &mut c,
         b"AUTH wrong\r\n",
@@ -49,7 +53,11 @@ fn hello_can_authenticate() {
         b"HELLO 3\r\n",
         b"-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time\r\n",
     );
-    exchange(&mut c, b"HELLO 2 AUTH default s3cret\r\n", b"*14\r\n$6\r\nserver\r\n");
+    exchange(
+        &mut c,
+        b"HELLO 2 AUTH default s3cret\r\n",
+        b"*14\r\n$6\r\nserver\r\n",
+    );
 }
 
 #[test]
@@ -59,7 +67,10 @@ fn unauthenticated_clients_get_small_limits() {
     c.write_all(b"*20\r\n").unwrap();
     let mut got = Vec::new();
     c.read_to_end(&mut got).unwrap();
-    assert_eq!(got, b"-ERR Protocol error: unauthenticated multibulk length\r\n");
+    assert_eq!(
+        got,
+        b"-ERR Protocol error: unauthenticated multibulk length\r\n"
+    );
 
     let mut c = connect(&s);
     c.write_all(b"*1\r\n$20000\r\n").unwrap();

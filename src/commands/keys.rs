@@ -580,7 +580,7 @@ pub fn reply_help(c: &mut Client, cmd: &str, lines: &[&str]) {
         out.simple(l);
     }
     out.simple("HELP");
-    out.simple("    Print this help.");
+    out.simple("    Prints this help.");
 }
 
 /// OBJECT HELP

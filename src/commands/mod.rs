@@ -3,8 +3,11 @@
 //! operations they call live in `keyspace`.
 
 mod client;
+mod config_cmd;
 mod connection;
 mod debug;
+mod info;
+mod introspection;
 mod keys;
 mod server;
 mod string;
@@ -28,6 +31,9 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     server::COMMANDS,
     client::COMMANDS,
     debug::COMMANDS,
+    info::COMMANDS,
+    config_cmd::COMMANDS,
+    introspection::COMMANDS,
 ];
 
 /// Parses an integer argument or replies with Redis's error.

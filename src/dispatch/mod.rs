@@ -272,6 +272,8 @@ pub struct CmdStat {
     pub usec: u64,
     pub rejected: u64,
     pub failed: u64,
+    /// Latency distribution (INFO latencystats), while latency-tracking is on.
+    pub hist: Option<Box<crate::server::latency::Histogram>>,
 }
 
 /// A resolved table row: the spec, its full name and its subcommands.
@@ -360,6 +362,10 @@ impl CommandTable {
             return check_arity(row, args).map(|_| idx);
         }
         if args.len() < 2 {
+            // A container with a handler of its own (COMMAND) runs bare.
+            if row.spec.handler.is_some() {
+                return check_arity(row, args).map(|_| idx);
+            }
             return Err(errors::wrong_arity(&row.fullname));
         }
         match self.sub(idx, &args[1]) {
@@ -388,7 +394,16 @@ pub fn execute(e: &mut Engine, c: &mut Client, args: Vec<Bytes>) {
     let idx = match e.commands.resolve(&args) {
         Ok(i) => i,
         Err(msg) => {
-            reject(e, c, None, &msg);
+            // An arity error still names a command: Redis counts it in that
+            // command's rejected_calls. Unknown (sub)commands count nowhere.
+            let row = e.commands.lookup(&args[0]).and_then(|i| {
+                if args.len() >= 2 && !e.commands.rows[i].subs.is_empty() {
+                    e.commands.sub(i, &args[1])
+                } else {
+                    Some(i)
+                }
+            });
+            reject(e, c, row, &msg);
             finish_reply(c, reply_start);
             return;
         }
@@ -481,8 +496,16 @@ fn gates(e: &mut Engine, c: &mut Client, spec: &CommandSpec) -> Result<(), Strin
 /// `enable-module-command` allow them (`local`: loopback clients only).
 fn protected_gate(e: &Engine, c: &Client, spec: &CommandSpec) -> Result<(), String> {
     let (setting, cmd, option) = match spec.name {
-        "module" => (e.config.enable_module_command, "MODULE", "enable-module-command"),
-        _ => (e.config.enable_debug_command, "DEBUG", "enable-debug-command"),
+        "module" => (
+            e.config.enable_module_command,
+            "MODULE",
+            "enable-module-command",
+        ),
+        _ => (
+            e.config.enable_debug_command,
+            "DEBUG",
+            "enable-debug-command",
+        ),
     };
     if setting.allows(c.is_local()) {
         return Ok(());
@@ -516,10 +539,14 @@ pub fn call(e: &mut Engine, c: &mut Client, idx: usize, args: &[Bytes]) {
     let start = std::time::Instant::now();
     c.cmd_index = Some(idx);
     handler(e, c, args);
-    let usec = start.elapsed().as_micros() as u64;
+    let ns = start.elapsed().as_nanos() as u64;
+    let usec = ns / 1000;
     let stat = &mut e.cmd_stats[idx];
     stat.calls += 1;
     stat.usec += usec;
+    if e.config.latency_tracking {
+        stat.hist.get_or_insert_with(Default::default).record(ns);
+    }
     if c.out.len() > before && c.out[before] == b'-' {
         stat.failed += 1;
         let end = c.out[before..]
@@ -533,6 +560,12 @@ pub fn call(e: &mut Engine, c: &mut Client, idx: usize, args: &[Bytes]) {
     c.last_cmd = idx;
     if !spec.has(flags::SKIP_SLOWLOG) {
         e.slowlog_push(c, args, usec);
+        let event = if spec.has(flags::FAST) {
+            "fast-command"
+        } else {
+            "command"
+        };
+        e.latency_sample(event, usec / 1000);
     }
     if !e.monitors.is_empty() && !spec.has(flags::SKIP_MONITOR) && !spec.has(flags::ADMIN) {
         e.feed_monitors(c, args);

@@ -16,6 +16,7 @@
 
 pub mod client;
 pub mod conn;
+pub mod latency;
 pub mod log;
 pub mod main;
 
@@ -145,7 +146,12 @@ pub struct Engine {
     pub last_save_ms: i64,
     pub lazyfree_pending: u64,
     pub lazyfreed_objects: u64,
-    pub latency: BTreeMap<String, Vec<(i64, u64)>>,
+    /// Latency monitor events (LATENCY LATEST / HISTORY), by event name.
+    pub latency: BTreeMap<String, latency::Series>,
+    /// Highest `used_memory` seen (INFO used_memory_peak), updated in cron.
+    pub peak_memory: u64,
+    /// `used_memory` right after start-up (INFO used_memory_startup).
+    pub startup_memory: u64,
 }
 
 impl Engine {
@@ -186,6 +192,8 @@ impl Engine {
             lazyfree_pending: 0,
             lazyfreed_objects: 0,
             latency: BTreeMap::new(),
+            peak_memory: 0,
+            startup_memory: crate::persistence::memory::allocated(),
         }
     }
 
@@ -437,11 +445,48 @@ impl Engine {
         }
     }
 
+    /// Adds a latency monitor sample for `event` when it reaches
+    /// `latency-monitor-threshold` (0 disables the monitor).
+    pub fn latency_sample(&mut self, event: &str, ms: u64) {
+        let threshold = self.config.latency_monitor_threshold;
+        if threshold <= 0 || (ms as i64) < threshold {
+            return;
+        }
+        let now = now_ms() / 1000;
+        match self.latency.get_mut(event) {
+            Some(series) => series.add(now, ms),
+            None => {
+                let mut series = latency::Series::default();
+                series.add(now, ms);
+                self.latency.insert(event.to_string(), series);
+            }
+        }
+    }
+
+    /// Raises the memory peak to the current usage and returns the usage.
+    pub fn track_peak_memory(&mut self) -> u64 {
+        let used = self.used_memory();
+        self.peak_memory = self.peak_memory.max(used);
+        used
+    }
+
+    /// CONFIG RESETSTAT: Redis's resetServerStats, resetCommandTableStats
+    /// and resetErrorTableStats.
+    pub fn reset_stats(&mut self) {
+        self.stats = Stats::default();
+        for s in &mut self.cmd_stats {
+            *s = CmdStat::default();
+        }
+        self.error_stats.clear();
+        self.lazyfreed_objects = 0;
+    }
+
     /// Per-cron work: active expiry, stats samples.
     pub fn cron(&mut self) {
         if self.pause_cron {
             return;
         }
+        self.track_peak_memory();
         let now = now_ms();
         if self.active_expire && !self.paused() {
             self.active_expire_cycle(now);
