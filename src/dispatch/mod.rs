@@ -557,6 +557,7 @@ pub fn call(e: &mut Engine, c: &mut Client, idx: usize, args: &[Bytes]) {
         e.count_error(&msg);
     }
     e.stats.commands += 1;
+    e.drain_expired(Some(c));
     c.last_cmd = idx;
     if !spec.has(flags::SKIP_SLOWLOG) {
         e.slowlog_push(c, args, usec);

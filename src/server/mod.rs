@@ -491,7 +491,7 @@ impl Engine {
         if self.active_expire && !self.paused() {
             self.active_expire_cycle(now);
         }
-        self.drain_expired();
+        self.drain_expired(None);
         sample(&mut self.stats.ops_samples, now, self.stats.commands);
         sample(
             &mut self.stats.net_in_samples,
@@ -533,11 +533,45 @@ impl Engine {
     }
 
     /// Collects the expired-key counters from every database.
-    pub fn drain_expired(&mut self) {
-        for db in &mut self.ks.dbs {
+    /// Collects what expiry deleted since the last call: counts it for INFO
+    /// and, as Redis's signalModifiedKey does, makes WATCHers of those keys
+    /// fail their EXEC (`cur` is the client running a command, if any).
+    pub fn drain_expired(&mut self, mut cur: Option<&mut Client>) {
+        for dbi in 0..self.ks.dbs.len() {
+            let db = &mut self.ks.dbs[dbi];
+            if db.expired_count == 0 {
+                continue;
+            }
             self.stats.expired_keys += db.expired_count;
             db.expired_count = 0;
-            db.expired_keys.clear();
+            let keys = std::mem::take(&mut db.expired_keys);
+            if self.watched.is_empty() {
+                continue;
+            }
+            for key in keys {
+                let Some(ws) = self.watched.get_mut(&(dbi, Bytes::copy_from_slice(&key))) else {
+                    continue;
+                };
+                let mut ids = Vec::new();
+                for w in ws.iter_mut() {
+                    if w.expired {
+                        // Watched while already stale: its deletion changes nothing.
+                        w.expired = false;
+                    } else {
+                        ids.push(w.client);
+                    }
+                }
+                for id in ids {
+                    match cur.as_deref_mut() {
+                        Some(c) if c.id == id => c.dirty_cas = true,
+                        _ => {
+                            if let Some(o) = self.clients.get_mut(&id) {
+                                o.dirty_cas = true;
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 
