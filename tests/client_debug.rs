@@ -236,7 +236,7 @@ fn client_errors_are_redis_strings() {
                 lines[0],
                 simple("CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
             );
-            assert_eq!(lines.last(), Some(&simple("    Print this help.")));
+            assert_eq!(lines.last(), Some(&simple("    Prints this help.")));
         }
         other => panic!("{other:?}"),
     }
