@@ -15,9 +15,13 @@
 //! with a scan cursor to reclaim keys nobody reads. A replica does not delete
 //! on its own; it hides expired keys and waits for the primary's DEL.
 
+pub mod hash;
+pub mod list;
 pub mod sbytes;
+pub mod set;
 pub mod table;
 pub mod value;
+pub mod zset;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

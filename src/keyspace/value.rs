@@ -4,7 +4,11 @@
 //! `embstr` (short, written once) and `raw` (long, or modified in place by
 //! APPEND / SETRANGE and so given room to grow).
 
+use super::hash::Hash;
+use super::list::List;
 use super::sbytes::SBytes;
+use super::set::Set;
+use super::zset::ZSet;
 use crate::util::num::string2ll;
 
 /// Longest string Redis stores as `embstr`.
@@ -19,6 +23,10 @@ pub enum Value {
     Str(SBytes),
     /// A string modified in place (APPEND, SETRANGE): `raw`, growable.
     Raw(Box<Vec<u8>>),
+    List(Box<List>),
+    Hash(Box<Hash>),
+    Set(Box<Set>),
+    ZSet(Box<ZSet>),
 }
 
 /// The type names TYPE and SCAN TYPE use.
@@ -96,6 +104,10 @@ impl Value {
     pub fn kind(&self) -> Kind {
         match self {
             Value::Int(_) | Value::Str(_) | Value::Raw(_) => Kind::String,
+            Value::List(_) => Kind::List,
+            Value::Hash(_) => Kind::Hash,
+            Value::Set(_) => Kind::Set,
+            Value::ZSet(_) => Kind::ZSet,
         }
     }
 
@@ -104,6 +116,10 @@ impl Value {
             Value::Int(_) => "int",
             Value::Str(s) if s.len() <= EMBSTR_MAX => "embstr",
             Value::Str(_) | Value::Raw(_) => "raw",
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -113,6 +129,7 @@ impl Value {
             Value::Int(n) => Some(StrRef::Int(itoa::Buffer::new(), *n)),
             Value::Str(s) => Some(StrRef::Bytes(s.as_bytes())),
             Value::Raw(v) => Some(StrRef::Bytes(v.as_slice())),
+            _ => None,
         }
     }
 
@@ -127,6 +144,7 @@ impl Value {
             Value::Int(n) => Some(itoa::Buffer::new().format(*n).len()),
             Value::Str(s) => Some(s.len()),
             Value::Raw(v) => Some(v.len()),
+            _ => None,
         }
     }
 
@@ -134,6 +152,7 @@ impl Value {
     pub fn make_raw(&mut self) -> Option<&mut Vec<u8>> {
         let bytes = match self {
             Value::Raw(_) => None,
+            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => return None,
             Value::Int(n) => Some(itoa::Buffer::new().format(*n).as_bytes().to_vec()),
             Value::Str(s) => Some(s.as_bytes().to_vec()),
         };
@@ -152,13 +171,23 @@ impl Value {
             Value::Int(_) => 0,
             Value::Str(s) => s.heap_size(),
             Value::Raw(v) => std::mem::size_of::<Vec<u8>>() + v.capacity(),
+            Value::List(l) => l.heap_size(),
+            Value::Hash(h) => h.heap_size(),
+            Value::Set(s) => s.heap_size(),
+            Value::ZSet(z) => z.heap_size(),
         }
     }
 
     /// Number of allocations freeing this value takes, as Redis's lazyfree
-    /// "effort" (1 for strings).
+    /// "effort" (1 for strings, the element count for collections).
     pub fn free_effort(&self) -> usize {
-        1
+        match self {
+            Value::Int(_) | Value::Str(_) | Value::Raw(_) => 1,
+            Value::List(l) => l.len(),
+            Value::Hash(h) => h.len(),
+            Value::Set(s) => s.len(),
+            Value::ZSet(z) => z.len(),
+        }
     }
 }
 
