@@ -2,6 +2,7 @@
 //! `COMMANDS` table. Handlers parse arguments and build replies; the data
 //! operations they call live in `keyspace`.
 
+mod bitops;
 mod client;
 mod config_cmd;
 mod connection;
@@ -25,6 +26,7 @@ use crate::util::num;
 /// Every family's table, in the order COMMAND lists them.
 pub const FAMILIES: &[&[CommandSpec]] = &[
     string::COMMANDS,
+    bitops::COMMANDS,
     keys::COMMANDS,
     connection::COMMANDS,
     transaction::COMMANDS,

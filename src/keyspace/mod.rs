@@ -15,6 +15,7 @@
 //! with a scan cursor to reclaim keys nobody reads. A replica does not delete
 //! on its own; it hides expired keys and waits for the primary's DEL.
 
+pub mod bits;
 pub mod hash;
 pub mod list;
 pub mod sbytes;
