@@ -14,11 +14,10 @@ mod server;
 mod string;
 mod transaction;
 
-use bytes::Bytes;
 
 use crate::dispatch::errors;
 use crate::dispatch::CommandSpec;
-use crate::keyspace::{now_ms, Db, Entry};
+use crate::keyspace::{now_ms, Entry};
 use crate::server::client::Client;
 use crate::server::Engine;
 use crate::util::num;
@@ -66,12 +65,6 @@ pub fn is(a: &[u8], kw: &str) -> bool {
     a.eq_ignore_ascii_case(kw.as_bytes())
 }
 
-/// The client's selected database.
-#[inline]
-pub fn db<'a>(e: &'a mut Engine, c: &Client) -> &'a mut Db {
-    &mut e.ks.dbs[c.db]
-}
-
 /// Looks a key up for reading, counting hits and misses.
 pub fn lookup_read<'a>(e: &'a mut Engine, dbi: usize, key: &[u8]) -> Option<&'a mut Entry> {
     let mode = e.expire_mode();
@@ -97,7 +90,3 @@ pub fn modified(e: &mut Engine, c: &mut Client, dbi: usize, key: &[u8]) {
     e.touch_key(c, dbi, key);
 }
 
-/// Converts arguments to owned `Bytes` slices (for queuing and logging).
-pub fn owned(args: &[Bytes]) -> Vec<Bytes> {
-    args.to_vec()
-}

@@ -231,6 +231,7 @@ impl CommandSpec {
         self
     }
 
+    #[allow(dead_code)] // for the movable-key commands of issue 3 (ZUNIONSTORE, SORT, ...)
     pub const fn keys_fn(mut self, f: KeysFn) -> Self {
         self.get_keys = Some(f);
         self

@@ -34,8 +34,6 @@ pub struct Client {
     pub laddr: String,
     pub fd: i64,
     pub name: Option<Bytes>,
-    pub lib_name: Option<Bytes>,
-    pub lib_ver: Option<Bytes>,
     pub db: usize,
     pub proto: Proto,
     /// Replies not yet written to the socket.
@@ -84,8 +82,6 @@ impl Client {
             laddr,
             fd,
             name: None,
-            lib_name: None,
-            lib_ver: None,
             db: 0,
             proto: Proto::Resp2,
             out: Vec::with_capacity(1024),

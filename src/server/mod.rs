@@ -63,7 +63,6 @@ pub struct Stats {
     pub reads_processed: u64,
     pub writes_processed: u64,
     pub client_qbuf_limit_disconnections: u64,
-    pub client_outbuf_limit_disconnections: u64,
     /// Samples for instantaneous_ops_per_sec: (time ms, commands).
     pub ops_samples: VecDeque<(i64, u64)>,
     pub net_in_samples: VecDeque<(i64, u64)>,
@@ -125,7 +124,6 @@ pub struct Engine {
     pub dirty: u64,
     pub loading: bool,
     pub started: Instant,
-    pub start_time_ms: i64,
     pub run_id: String,
     pub replid2: String,
     pub rng: SmallRng,
@@ -175,7 +173,6 @@ impl Engine {
             dirty: 0,
             loading: false,
             started: Instant::now(),
-            start_time_ms: now,
             run_id: random_hex(40),
             replid2: "0".repeat(40),
             rng: SmallRng::from_entropy(),
