@@ -14,7 +14,6 @@ mod server;
 mod string;
 mod transaction;
 
-
 use crate::dispatch::errors;
 use crate::dispatch::CommandSpec;
 use crate::keyspace::{now_ms, Entry};
@@ -89,4 +88,3 @@ pub fn modified(e: &mut Engine, c: &mut Client, dbi: usize, key: &[u8]) {
     e.dirty += 1;
     e.touch_key(c, dbi, key);
 }
-
