@@ -9,6 +9,7 @@ mod debug;
 mod info;
 mod introspection;
 mod keys;
+mod list;
 mod server;
 mod string;
 mod transaction;
@@ -26,6 +27,7 @@ use crate::util::num;
 pub const FAMILIES: &[&[CommandSpec]] = &[
     string::COMMANDS,
     keys::COMMANDS,
+    list::COMMANDS,
     connection::COMMANDS,
     transaction::COMMANDS,
     server::COMMANDS,
