@@ -446,7 +446,13 @@ fn lpos(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         Ok(Some(l)) => l,
     };
     let from_tail = rank < 0;
-    let rank = rank.unsigned_abs();
+    // Redis negates LONG_MIN into itself, which then counts every match
+    // as past the rank: the first match from the tail.
+    let rank = if rank == i64::MIN {
+        1
+    } else {
+        rank.unsigned_abs()
+    };
     let len = l.len();
     let limit = if maxlen == 0 {
         usize::MAX
