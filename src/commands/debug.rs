@@ -82,9 +82,14 @@ fn mix_value(d: &mut Sum, v: &Value) {
                 s.with(|b| mix_digest(d, b));
             }
         }
-        // The collection types mix their elements as Redis does once
+        Value::List(l) => {
+            for el in l.iter() {
+                el.with_bytes(|b| mix_digest(d, b));
+            }
+        }
+        // The other collection types mix their elements as Redis does once
         // issue 3 gives them contents.
-        Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => {}
+        Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => {}
     }
 }
 
@@ -423,6 +428,7 @@ fn debug(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         match num::memtoull(&args[2]) {
             Some(n) if n <= (1u64 << 32) - (1 << 20) => {
                 e.quicklist_packed_threshold = if n == 0 { 1 << 30 } else { n };
+                crate::keyspace::list::set_packed_threshold(n);
                 c.reply().ok();
             }
             _ => c

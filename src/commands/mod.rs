@@ -10,6 +10,7 @@ mod debug;
 mod info;
 mod introspection;
 mod keys;
+mod list;
 mod server;
 mod string;
 mod transaction;
@@ -26,6 +27,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     string::COMMANDS,
     bitops::COMMANDS,
     keys::COMMANDS,
+    list::COMMANDS,
     connection::COMMANDS,
     transaction::COMMANDS,
     server::COMMANDS,

@@ -18,6 +18,7 @@
 pub mod bits;
 pub mod hash;
 pub mod list;
+pub mod listpack;
 pub mod sbytes;
 pub mod set;
 pub mod table;
