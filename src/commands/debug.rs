@@ -82,9 +82,14 @@ fn mix_value(d: &mut Sum, v: &Value) {
                 s.with(|b| mix_digest(d, b));
             }
         }
-        // The collection types mix their elements as Redis does once
+        Value::Set(s) => {
+            for m in s.iter() {
+                m.with(|b| xor_digest(d, b));
+            }
+        }
+        // The other collection types mix their elements as Redis does once
         // issue 3 gives them contents.
-        Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => {}
+        Value::List(_) | Value::Hash(_) | Value::ZSet(_) => {}
     }
 }
 

@@ -10,6 +10,7 @@ mod info;
 mod introspection;
 mod keys;
 mod server;
+mod set;
 mod string;
 mod transaction;
 
@@ -34,6 +35,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     info::COMMANDS,
     config_cmd::COMMANDS,
     introspection::COMMANDS,
+    set::COMMANDS,
 ];
 
 /// Parses an integer argument or replies with Redis's error.

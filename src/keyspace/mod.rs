@@ -16,6 +16,7 @@
 //! on its own; it hides expired keys and waits for the primary's DEL.
 
 pub mod hash;
+pub mod intset;
 pub mod list;
 pub mod sbytes;
 pub mod set;
