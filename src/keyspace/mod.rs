@@ -18,6 +18,7 @@
 pub mod hash;
 pub mod intset;
 pub mod list;
+pub mod listpack;
 pub mod sbytes;
 pub mod set;
 pub mod table;
