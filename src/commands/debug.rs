@@ -87,9 +87,17 @@ fn mix_value(d: &mut Sum, v: &Value) {
                 m.with(|b| xor_digest(d, b));
             }
         }
+        Value::Hash(h) => {
+            for (k, v) in h.iter() {
+                let mut x: Sum = [0; 20];
+                k.with_bytes(|b| mix_digest(&mut x, b));
+                v.with_bytes(|b| mix_digest(&mut x, b));
+                xor_digest(d, &x);
+            }
+        }
         // The other collection types mix their elements as Redis does once
         // issue 3 gives them contents.
-        Value::List(_) | Value::Hash(_) | Value::ZSet(_) => {}
+        Value::List(_) | Value::ZSet(_) => {}
     }
 }
 

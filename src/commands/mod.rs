@@ -6,6 +6,7 @@ mod client;
 mod config_cmd;
 mod connection;
 mod debug;
+mod hash;
 mod info;
 mod introspection;
 mod keys;
@@ -36,6 +37,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     config_cmd::COMMANDS,
     introspection::COMMANDS,
     set::COMMANDS,
+    hash::COMMANDS,
 ];
 
 /// Parses an integer argument or replies with Redis's error.
