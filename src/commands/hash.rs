@@ -80,8 +80,9 @@ fn put(out: &mut Out<'_>, v: LpElem<'_>) {
 fn set_pairs(e: &mut Engine, c: &mut Client, args: &[Bytes]) -> Option<usize> {
     if args.len() % 2 == 1 {
         let name = String::from_utf8_lossy(&args[0]).to_lowercase();
-        c.reply()
-            .error(&format!("ERR wrong number of arguments for '{name}' command"));
+        c.reply().error(&format!(
+            "ERR wrong number of arguments for '{name}' command"
+        ));
         return None;
     }
     let lim = limits(e);
@@ -500,8 +501,15 @@ pub const COMMANDS: &[CommandSpec] = &[
         hmset,
     )
     .group("hash"),
-    CommandSpec::new("hget", 3, f::READONLY | f::FAST, R | acl::FAST, Keys::ONE, hget)
-        .group("hash"),
+    CommandSpec::new(
+        "hget",
+        3,
+        f::READONLY | f::FAST,
+        R | acl::FAST,
+        Keys::ONE,
+        hget,
+    )
+    .group("hash"),
     CommandSpec::new(
         "hmget",
         -3,
@@ -514,8 +522,15 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("hgetall", 2, f::READONLY, R | acl::SLOW, Keys::ONE, hgetall).group("hash"),
     CommandSpec::new("hkeys", 2, f::READONLY, R | acl::SLOW, Keys::ONE, hkeys).group("hash"),
     CommandSpec::new("hvals", 2, f::READONLY, R | acl::SLOW, Keys::ONE, hvals).group("hash"),
-    CommandSpec::new("hlen", 2, f::READONLY | f::FAST, R | acl::FAST, Keys::ONE, hlen)
-        .group("hash"),
+    CommandSpec::new(
+        "hlen",
+        2,
+        f::READONLY | f::FAST,
+        R | acl::FAST,
+        Keys::ONE,
+        hlen,
+    )
+    .group("hash"),
     CommandSpec::new(
         "hexists",
         3,
@@ -534,7 +549,15 @@ pub const COMMANDS: &[CommandSpec] = &[
         hstrlen,
     )
     .group("hash"),
-    CommandSpec::new("hdel", -3, f::WRITE | f::FAST, W | acl::FAST, Keys::ONE, hdel).group("hash"),
+    CommandSpec::new(
+        "hdel",
+        -3,
+        f::WRITE | f::FAST,
+        W | acl::FAST,
+        Keys::ONE,
+        hdel,
+    )
+    .group("hash"),
     CommandSpec::new(
         "hincrby",
         4,

@@ -228,7 +228,8 @@ fn spop_count(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         return;
     };
     if count < 0 {
-        c.reply().error("ERR value is out of range, must be positive");
+        c.reply()
+            .error("ERR value is out of range, must be positive");
         return;
     }
     let dbi = c.db;
@@ -585,10 +586,7 @@ fn union_diff(e: &mut Engine, c: &mut Client, keys: &[Bytes], op: Op) -> Option<
             let Some(first) = sets[0] else {
                 return Some(result);
             };
-            let same = sets[1..]
-                .iter()
-                .flatten()
-                .any(|s| std::ptr::eq(*s, first));
+            let same = sets[1..].iter().flatten().any(|s| std::ptr::eq(*s, first));
             if same {
                 return Some(result);
             }
@@ -724,7 +722,15 @@ pub const COMMANDS: &[CommandSpec] = &[
         sadd,
     )
     .group("set"),
-    CommandSpec::new("srem", -3, f::WRITE | f::FAST, W | acl::FAST, Keys::ONE, srem).group("set"),
+    CommandSpec::new(
+        "srem",
+        -3,
+        f::WRITE | f::FAST,
+        W | acl::FAST,
+        Keys::ONE,
+        srem,
+    )
+    .group("set"),
     CommandSpec::new(
         "smembers",
         2,
@@ -761,7 +767,15 @@ pub const COMMANDS: &[CommandSpec] = &[
         scard,
     )
     .group("set"),
-    CommandSpec::new("spop", -2, f::WRITE | f::FAST, W | acl::FAST, Keys::ONE, spop).group("set"),
+    CommandSpec::new(
+        "spop",
+        -2,
+        f::WRITE | f::FAST,
+        W | acl::FAST,
+        Keys::ONE,
+        spop,
+    )
+    .group("set"),
     CommandSpec::new(
         "srandmember",
         -2,

@@ -14,7 +14,7 @@ use std::fmt;
 
 use rand::Rng;
 
-use super::listpack::{LpElem, Listpack};
+use super::listpack::{Listpack, LpElem};
 use super::sbytes::SBytes;
 use super::table::{Keyed, Table};
 
@@ -110,9 +110,12 @@ impl<'a> Iterator for Iter<'a> {
                 let v = it.next().expect("fields come with values");
                 Some((f, v))
             }
-            Iter::Table(it) => it
-                .next()
-                .map(|f| (LpElem::Str(f.name.as_bytes()), LpElem::Str(f.value.as_bytes()))),
+            Iter::Table(it) => it.next().map(|f| {
+                (
+                    LpElem::Str(f.name.as_bytes()),
+                    LpElem::Str(f.value.as_bytes()),
+                )
+            }),
         }
     }
 }
@@ -275,9 +278,12 @@ impl Hash {
                 let v = lp.next(off)?;
                 Some((lp.at(off), lp.at(v)))
             }
-            Hash::Table(t) => t
-                .random(rng)
-                .map(|f| (LpElem::Str(f.name.as_bytes()), LpElem::Str(f.value.as_bytes()))),
+            Hash::Table(t) => t.random(rng).map(|f| {
+                (
+                    LpElem::Str(f.name.as_bytes()),
+                    LpElem::Str(f.value.as_bytes()),
+                )
+            }),
         }
     }
 
@@ -298,7 +304,10 @@ impl Hash {
                 0
             }
             Hash::Table(t) => t.scan(cursor, count, |x| {
-                f(LpElem::Str(x.name.as_bytes()), LpElem::Str(x.value.as_bytes()))
+                f(
+                    LpElem::Str(x.name.as_bytes()),
+                    LpElem::Str(x.value.as_bytes()),
+                )
             }),
         }
     }

@@ -118,7 +118,7 @@ impl IntSet {
         let w = self.width as usize;
         let at = pos * w;
         self.data
-            .splice(at..at, std::iter::repeat(0).take(w))
+            .splice(at..at, std::iter::repeat_n(0, w))
             .for_each(drop);
         self.put(pos, v);
         true

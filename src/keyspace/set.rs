@@ -176,9 +176,7 @@ impl Set {
     pub fn heap_size(&self) -> usize {
         match &self.enc {
             Enc::Ints(i) => i.heap_size(),
-            Enc::Table(t) => {
-                t.overhead_bytes() + t.iter().map(|m| m.0.heap_size()).sum::<usize>()
-            }
+            Enc::Table(t) => t.overhead_bytes() + t.iter().map(|m| m.0.heap_size()).sum::<usize>(),
         }
     }
 
