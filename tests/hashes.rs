@@ -186,3 +186,33 @@ fn hrandfield_unique_counts() {
         assert_eq!(uniq.len(), n);
     }
 }
+
+/// DEBUG DIGEST-VALUE of sets and hashes in both encodings equals what
+/// redis-server 7.0.15 computes for the same data.
+#[test]
+fn digests_match_redis() {
+    let s = snapcache::Server::builder()
+        .port(0)
+        .config("enable-debug-command", "yes")
+        .start()
+        .expect("server starts");
+    run(&s, &["SADD", "si", "1", "2", "3", "-5", "100000"]);
+    run(&s, &["SADD", "sh", "a", "b", "1"]);
+    run(&s, &["HSET", "hl", "a", "1", "b", "xyz", "c", "-7"]);
+    run(&s, &["CONFIG", "SET", "hash-max-listpack-entries", "1"]);
+    run(&s, &["HSET", "ht", "a", "1", "b", "xyz"]);
+    assert_eq!(run(&s, &["OBJECT", "ENCODING", "ht"]), bulk("hashtable"));
+    assert_eq!(
+        run(&s, &["DEBUG", "DIGEST-VALUE", "si", "sh", "hl", "ht"]),
+        arr(vec![
+            Frame::Simple("1ed7e76f32098645c31d43488139d4a78cbebd28".into()),
+            Frame::Simple("e8f32bbb1ad9bf537c8867de4f19fec9e001296d".into()),
+            Frame::Simple("47e05dc692c718b4207de444d8b9fa7dbc9780b0".into()),
+            Frame::Simple("b0c26a847b4176e35c0b9cce40f68a6f0b77aba4".into()),
+        ])
+    );
+    assert_eq!(
+        run(&s, &["DEBUG", "DIGEST"]),
+        Frame::Simple("ebd0cb93462f7d3e66144a059c3f7410c27594d0".into())
+    );
+}
