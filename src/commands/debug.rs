@@ -87,9 +87,21 @@ fn mix_value(d: &mut Sum, v: &Value) {
                 el.with_bytes(|b| mix_digest(d, b));
             }
         }
-        // The other collection types mix their elements as Redis does once
-        // issue 3 gives them contents.
-        Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => {}
+        Value::Set(s) => {
+            for m in s.iter() {
+                m.with(|b| xor_digest(d, b));
+            }
+        }
+        Value::Hash(h) => {
+            for (k, v) in h.iter() {
+                let mut x: Sum = [0; 20];
+                k.with_bytes(|b| mix_digest(&mut x, b));
+                v.with_bytes(|b| mix_digest(&mut x, b));
+                xor_digest(d, &x);
+            }
+        }
+        // Sorted sets mix their elements once they have contents (issue 3).
+        Value::ZSet(_) => {}
     }
 }
 

@@ -7,11 +7,13 @@ mod client;
 mod config_cmd;
 mod connection;
 mod debug;
+mod hash;
 mod info;
 mod introspection;
 mod keys;
 mod list;
 mod server;
+mod set;
 mod string;
 mod transaction;
 
@@ -36,6 +38,8 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     info::COMMANDS,
     config_cmd::COMMANDS,
     introspection::COMMANDS,
+    set::COMMANDS,
+    hash::COMMANDS,
 ];
 
 /// Parses an integer argument or replies with Redis's error.

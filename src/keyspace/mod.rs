@@ -17,6 +17,7 @@
 
 pub mod bits;
 pub mod hash;
+pub mod intset;
 pub mod list;
 pub mod listpack;
 pub mod sbytes;
