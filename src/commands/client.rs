@@ -501,9 +501,8 @@ fn client_caching(_e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
 
 /// CLIENT UNBLOCK client-id [TIMEOUT | ERROR]
 ///
-/// No command blocks yet, so no client can be unblocked: the reply is 0
-/// once the arguments are valid.
-fn client_unblock(_e: &mut Engine, c: &mut Client, args: &[Bytes]) {
+/// CLIENT UNBLOCK client-id [TIMEOUT | ERROR]
+fn client_unblock(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     if args.len() > 4 {
         c.reply().error(&subcommand_syntax_error(args));
         return;
@@ -515,11 +514,31 @@ fn client_unblock(_e: &mut Engine, c: &mut Client, args: &[Bytes]) {
             return;
         }
     }
-    if num::string2ll(&args[2]).is_none() {
+    let Some(id) = num::string2ll(&args[2]) else {
         c.reply().error(errors::NOT_INT);
         return;
-    }
-    c.reply().int(0);
+    };
+    let with_error = args.get(3).is_some_and(|r| is(r, "error"));
+    let Some(mut target) = u64::try_from(id).ok().and_then(|id| e.clients.remove(&id)) else {
+        c.reply().int(0);
+        return;
+    };
+    let unblocked = if target.blocked.is_some() {
+        if with_error {
+            e.unblock(&mut target);
+            target
+                .reply()
+                .error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        } else {
+            e.unblock_timed_out(&mut target);
+        }
+        target.wake.notify_one();
+        1
+    } else {
+        0
+    };
+    e.clients.insert(target.id, target);
+    c.reply().int(unblocked);
 }
 
 /// CLIENT HELP

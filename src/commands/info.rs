@@ -272,10 +272,11 @@ fn clients_section(e: &Engine, c: &Client, out: &mut String) {
          maxclients:{}\r\n\
          client_recent_max_input_buffer:{max_in}\r\n\
          client_recent_max_output_buffer:{max_out}\r\n\
-         blocked_clients:0\r\n\
+         blocked_clients:{}\r\n\
          tracking_clients:0\r\n\
          clients_in_timeout_table:0\r\n",
-        e.config.maxclients
+        e.config.maxclients,
+        e.blocked_clients + e.postponed_clients
     );
 }
 

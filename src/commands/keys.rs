@@ -238,6 +238,8 @@ fn swapdb(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         let (lo, hi) = (a.min(b), a.max(b));
         let (left, right) = e.ks.dbs.split_at_mut(hi);
         left[lo].swap_contents(&mut right[0]);
+        e.signal_db_ready(a);
+        e.signal_db_ready(b);
         e.dirty += 1;
     }
     c.reply().ok();

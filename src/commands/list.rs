@@ -2,13 +2,15 @@
 //! blocking machinery.
 
 use bytes::Bytes;
+use std::time::Duration;
 
 use super::{is, lookup_read, lookup_write, modified};
 use crate::dispatch::{acl, errors, flags as f, CommandSpec, Keys};
 use crate::keyspace::list::{End, Fill, List, Where};
 use crate::keyspace::listpack::LpElem;
-use crate::keyspace::{SBytes, Value};
+use crate::keyspace::{Kind, SBytes, Value};
 use crate::protocol::encode::Out;
+use crate::server::blocking::{parse_timeout, TimeoutReply};
 use crate::server::client::Client;
 use crate::server::Engine;
 use crate::util::num;
@@ -554,10 +556,25 @@ fn rpoplpush(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
 
 /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
 fn lmpop(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
-    let Some(numkeys) = arg_range(c, &args[1], 1, "ERR numkeys should be greater than 0") else {
+    mpop_generic(e, c, args, 1, None);
+}
+
+/// LMPOP and BLMPOP: `at` is the index of numkeys; `timeout` is Some for
+/// the blocking form.
+fn mpop_generic(
+    e: &mut Engine,
+    c: &mut Client,
+    args: &[Bytes],
+    at: usize,
+    timeout: Option<Option<Duration>>,
+) {
+    let Some(numkeys) = arg_range(c, &args[at], 1, "ERR numkeys should be greater than 0") else {
         return;
     };
-    let where_idx = match usize::try_from(numkeys).ok().and_then(|n| n.checked_add(2)) {
+    let where_idx = match usize::try_from(numkeys)
+        .ok()
+        .and_then(|n| n.checked_add(at + 1))
+    {
         Some(i) if i < args.len() => i,
         _ => {
             c.reply().error(errors::SYNTAX);
@@ -583,7 +600,8 @@ fn lmpop(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         j += 1;
     }
     let count = count.unwrap_or(1) as u64;
-    for key in &args[2..where_idx] {
+    let keys = &args[at + 1..where_idx];
+    for key in keys {
         match list_write(e, c, key) {
             Err(()) => return,
             Ok(None) => continue,
@@ -597,7 +615,136 @@ fn lmpop(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
             }
         }
     }
-    c.reply().null_array();
+    match timeout {
+        Some(t) if !c.deny_blocking => e.block(
+            c,
+            keys.to_vec(),
+            t,
+            Kind::List,
+            TimeoutReply::NullArray,
+            args,
+        ),
+        _ => c.reply().null_array(),
+    }
+}
+
+/// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
+fn blmpop(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
+    let Some(timeout) = parse_timeout(c, &args[1]) else {
+        return;
+    };
+    mpop_generic(e, c, args, 2, Some(timeout));
+}
+
+/// BLPOP key [key ...] timeout / BRPOP key [key ...] timeout
+fn bpop_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], end: End) {
+    let Some(timeout) = parse_timeout(c, &args[args.len() - 1]) else {
+        return;
+    };
+    let keys = &args[1..args.len() - 1];
+    for key in keys {
+        match list_write(e, c, key) {
+            Err(()) => return,
+            Ok(None) => continue,
+            Ok(Some(l)) if l.is_empty() => continue,
+            Ok(Some(l)) => {
+                let dbi = c.db;
+                let v = l.pop(end).expect("checked not empty");
+                let mut out = c.reply();
+                out.array(2);
+                out.bulk(key);
+                out.bulk(&v);
+                remove_if_empty(e, dbi, key);
+                modified(e, c, dbi, key);
+                return;
+            }
+        }
+    }
+    if c.deny_blocking {
+        c.reply().null_array();
+        return;
+    }
+    e.block(
+        c,
+        keys.to_vec(),
+        timeout,
+        Kind::List,
+        TimeoutReply::NullArray,
+        args,
+    );
+}
+
+/// BLPOP key [key ...] timeout
+fn blpop(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
+    bpop_generic(e, c, args, End::Head);
+}
+
+/// BRPOP key [key ...] timeout
+fn brpop(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
+    bpop_generic(e, c, args, End::Tail);
+}
+
+/// BLMOVE and BRPOPLPUSH once their arguments are parsed.
+#[allow(clippy::too_many_arguments)]
+fn bmove_generic(
+    e: &mut Engine,
+    c: &mut Client,
+    args: &[Bytes],
+    src: &[u8],
+    dst: &[u8],
+    from: End,
+    to: End,
+    timeout: Option<Duration>,
+) {
+    match list_write(e, c, src) {
+        Err(()) => {}
+        Ok(Some(_)) => move_generic(e, c, src, dst, from, to),
+        Ok(None) if c.deny_blocking => c.reply().null(),
+        Ok(None) => {
+            let key = Bytes::copy_from_slice(src);
+            e.block(c, vec![key], timeout, Kind::List, TimeoutReply::Null, args);
+        }
+    }
+}
+
+/// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
+fn blmove(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
+    let Some(from) = arg_end(c, &args[3]) else {
+        return;
+    };
+    let Some(to) = arg_end(c, &args[4]) else {
+        return;
+    };
+    let Some(timeout) = parse_timeout(c, &args[5]) else {
+        return;
+    };
+    bmove_generic(e, c, args, &args[1], &args[2], from, to, timeout);
+}
+
+/// BRPOPLPUSH source destination timeout
+fn brpoplpush(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
+    let Some(timeout) = parse_timeout(c, &args[3]) else {
+        return;
+    };
+    bmove_generic(
+        e,
+        c,
+        args,
+        &args[1],
+        &args[2],
+        End::Tail,
+        End::Head,
+        timeout,
+    );
+}
+
+fn blmpop_keys(args: &[Bytes]) -> Vec<usize> {
+    let n = args
+        .get(2)
+        .and_then(|a| num::string2ll(a))
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(0);
+    (3..args.len()).take(n).collect()
 }
 
 fn lmpop_keys(args: &[Bytes]) -> Vec<usize> {
@@ -779,4 +926,58 @@ pub const COMMANDS: &[CommandSpec] = &[
         "7.0.0",
     )
     .keys_fn(lmpop_keys),
+    spec(
+        "blpop",
+        -3,
+        f::WRITE | f::NOSCRIPT | f::BLOCKING,
+        W | acl::SLOW | acl::BLOCKING,
+        Keys {
+            first: 1,
+            last: -2,
+            step: 1,
+        },
+        blpop,
+        "2.0.0",
+    ),
+    spec(
+        "brpop",
+        -3,
+        f::WRITE | f::NOSCRIPT | f::BLOCKING,
+        W | acl::SLOW | acl::BLOCKING,
+        Keys {
+            first: 1,
+            last: -2,
+            step: 1,
+        },
+        brpop,
+        "2.0.0",
+    ),
+    spec(
+        "brpoplpush",
+        4,
+        f::WRITE | f::DENYOOM | f::NOSCRIPT | f::BLOCKING,
+        W | acl::SLOW | acl::BLOCKING,
+        TWO_KEYS,
+        brpoplpush,
+        "2.2.0",
+    ),
+    spec(
+        "blmove",
+        6,
+        f::WRITE | f::DENYOOM | f::NOSCRIPT | f::BLOCKING,
+        W | acl::SLOW | acl::BLOCKING,
+        TWO_KEYS,
+        blmove,
+        "6.2.0",
+    ),
+    spec(
+        "blmpop",
+        -5,
+        f::WRITE | f::BLOCKING | f::MOVABLE_KEYS,
+        W | acl::SLOW | acl::BLOCKING,
+        Keys::NONE,
+        blmpop,
+        "7.0.0",
+    )
+    .keys_fn(blmpop_keys),
 ];

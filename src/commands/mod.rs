@@ -93,4 +93,5 @@ pub fn lookup_write<'a>(e: &'a mut Engine, dbi: usize, key: &[u8]) -> Option<&'a
 pub fn modified(e: &mut Engine, c: &mut Client, dbi: usize, key: &[u8]) {
     e.dirty += 1;
     e.touch_key(c, dbi, key);
+    e.signal_ready(dbi, key);
 }

@@ -55,6 +55,7 @@ fn exec(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
     let queued = c.multi.take().unwrap_or_default();
     e.unwatch_all(c);
     c.reply().array(queued.len());
+    c.deny_blocking = true;
     for (idx, args) in queued {
         // The gates that can change between queueing and EXEC.
         let spec = e.commands.rows[idx].spec;
@@ -68,6 +69,7 @@ fn exec(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
         }
         dispatch::call(e, c, idx, &args);
     }
+    c.deny_blocking = false;
     c.multi_error = false;
 }
 

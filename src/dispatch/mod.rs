@@ -431,6 +431,48 @@ pub fn execute(e: &mut Engine, c: &mut Client, args: Vec<Bytes>) {
 
     call(e, c, idx, &args);
     finish_reply(c, reply_start);
+    if !e.ready.is_empty() {
+        serve_blocked(e);
+    }
+}
+
+/// Runs again the commands of clients blocked on keys that became ready,
+/// oldest waiter first; serving one may make other keys ready (BLMOVE).
+pub fn serve_blocked(e: &mut Engine) {
+    let mut rounds = 0usize;
+    while !e.ready.is_empty() {
+        rounds += 1;
+        let ready = std::mem::take(&mut e.ready);
+        for (db, key) in ready {
+            loop {
+                let Some(&id) = e.blocking.get(&(db, key.clone())).and_then(|q| q.front()) else {
+                    break;
+                };
+                let Some(mut c) = e.clients.remove(&id) else {
+                    // Not registered (running now): cannot be served here.
+                    break;
+                };
+                let want = c.blocked.as_ref().map(|b| b.want);
+                if !want.is_some_and(|w| e.key_serves(db, &key, w)) {
+                    e.clients.insert(id, c);
+                    break;
+                }
+                let b = e.unblock(&mut c).expect("queued clients are blocked");
+                let saved_db = c.db;
+                c.db = b.db;
+                call(e, &mut c, b.cmd, &b.args);
+                if c.blocked.is_none() {
+                    c.db = saved_db;
+                }
+                c.wake.notify_one();
+                e.clients.insert(id, c);
+            }
+        }
+        // A pathological chain of BLMOVEs cannot spin the engine forever.
+        if rounds > 1_000_000 {
+            e.ready.clear();
+        }
+    }
 }
 
 fn is_multi_control(spec: &CommandSpec) -> bool {

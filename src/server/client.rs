@@ -71,6 +71,12 @@ pub struct Client {
     pub net_out: u64,
     pub net_in: u64,
     pub commands: u64,
+    /// Set while blocked on keys (BLPOP...).
+    pub blocked: Option<super::blocking::Blocked>,
+    /// Blocking commands must not block (inside EXEC): they time out at once.
+    pub deny_blocking: bool,
+    /// Reply bytes the socket has not taken yet (output buffer use).
+    pub obuf_pending: usize,
 }
 
 impl Client {
@@ -108,6 +114,9 @@ impl Client {
             net_out: 0,
             net_in: 0,
             commands: 0,
+            blocked: None,
+            deny_blocking: false,
+            obuf_pending: 0,
         }
     }
 

@@ -8,7 +8,7 @@ use bytes::{Bytes, BytesMut};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 use super::client::Client;
@@ -80,12 +80,24 @@ enum Next {
     Read,
     /// Paused: wait until the pause ends, then run the pending request.
     Paused(Instant),
+    /// Blocked on keys (BLPOP...): run nothing until served or timed out.
+    Blocked(Option<Instant>),
     /// Write what is pending, then close.
     Close,
 }
 
+/// What woke the connection task.
+enum Event {
+    Readable,
+    Other,
+    Timer,
+}
+
+/// Bytes of unwritten output past which an unauthenticated client is
+/// dropped, as Redis does for clients that do not read their replies.
+const UNAUTH_OUTPUT_LIMIT: usize = 1024;
+
 async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64) {
-    let (mut rd, mut wr) = sock.into_split();
     let (wake, unpause) = {
         let e = engine.borrow();
         let c = e
@@ -97,11 +109,15 @@ async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64) {
     let mut buf = BytesMut::with_capacity(16 * 1024);
     let mut decoder = RequestDecoder::new();
     let mut pending: Option<Vec<Bytes>> = None;
+    // Replies not yet accepted by the socket: out[sent..]. The task keeps
+    // reading requests while they wait, as Redis does, so a client that
+    // pipelines without reading cannot deadlock the connection.
     let mut out: Vec<u8> = Vec::with_capacity(16 * 1024);
+    let mut sent = 0usize;
     let (mut read, mut written) = (0u64, 0u64);
-    let mut idle: Option<(bool, Option<Duration>)>;
+    let mut postponed = false;
     loop {
-        let next = {
+        let (next, idle_timeout, close_now, close_when_flushed) = {
             let mut guard = engine.borrow_mut();
             let e = &mut *guard;
             let Some(mut c) = e.clients.remove(&id) else {
@@ -116,76 +132,132 @@ async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64) {
             c.net_in += read;
             c.net_out += written;
             (read, written) = (0, 0);
-            let next = process(e, &mut c, &mut buf, &mut decoder, &mut pending);
-            std::mem::swap(&mut out, &mut c.out);
-            let closing = c.close_asap;
-            let close_after = c.close_after_reply && c.out.is_empty();
-            let timeout = (e.config.timeout > 0 && c.subscriptions == 0 && !c.monitor)
-                .then(|| Duration::from_secs(e.config.timeout));
-            idle = Some((closing || close_after, timeout));
+            if postponed {
+                e.postponed_clients -= 1;
+                postponed = false;
+            }
+            if c.blocked
+                .as_ref()
+                .is_some_and(|b| b.deadline.is_some_and(|d| Instant::now() >= d))
+            {
+                e.unblock_timed_out(&mut c);
+            }
+            let next = match &c.blocked {
+                Some(b) => Next::Blocked(b.deadline),
+                None => process(e, &mut c, &mut buf, &mut decoder, &mut pending),
+            };
+            if matches!(next, Next::Paused(_)) {
+                e.postponed_clients += 1;
+                postponed = true;
+            }
+            if out.is_empty() {
+                std::mem::swap(&mut out, &mut c.out);
+            } else {
+                out.extend_from_slice(&c.out);
+                c.out.clear();
+            }
+            let unwritten = out.len() - sent;
+            if unwritten > UNAUTH_OUTPUT_LIMIT && e.config.requirepass.is_some() && !c.authenticated
+            {
+                tracing::debug!(
+                    "closing unauthenticated client {} over its output limit",
+                    c.addr
+                );
+                c.close_asap = true;
+            }
+            if buf.len() > e.config.client_query_buffer_limit {
+                e.stats.client_qbuf_limit_disconnections += 1;
+                tracing::warn!(
+                    "closing client {} that reached max query buffer length",
+                    c.addr
+                );
+                c.close_asap = true;
+            }
+            c.obuf_pending = unwritten;
+            let close_now = c.close_asap || matches!(next, Next::Close) && !c.close_after_reply;
+            let close_when_flushed = c.close_after_reply || matches!(next, Next::Close);
+            let timeout =
+                (e.config.timeout > 0 && c.subscriptions == 0 && !c.monitor && c.blocked.is_none())
+                    .then(|| Duration::from_secs(e.config.timeout));
             e.clients.insert(id, c);
             if e.shutdown.is_some() {
                 e.shutdown_notify.notify_one();
             }
-            if closing {
-                Next::Close
-            } else {
-                next
-            }
+            (next, timeout, close_now, close_when_flushed)
         };
-        let (close_now, idle_timeout) = idle.take().unwrap_or((false, None));
-        if !out.is_empty() {
-            if wr.write_all(&out).await.is_err() {
-                break;
+        // Write what the socket takes now, without waiting.
+        while sent < out.len() {
+            match sock.try_write(&out[sent..]) {
+                Ok(n) => {
+                    sent += n;
+                    written += n as u64;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(_) => {
+                    close_client(&engine, id);
+                    return;
+                }
             }
-            written += out.len() as u64;
+        }
+        if sent == out.len() {
             out.clear();
+            sent = 0;
             if out.capacity() > 1024 * 1024 {
                 out.shrink_to(16 * 1024);
             }
         }
-        if close_now {
+        if close_now || (close_when_flushed && out.is_empty()) {
             break;
         }
-        match next {
-            Next::Close => break,
-            Next::Paused(until) => {
-                engine.borrow_mut().postponed_clients += 1;
-                tokio::select! {
-                    _ = unpause.notified() => {}
-                    _ = tokio::time::sleep_until(until.into()) => {}
-                    _ = wake.notified() => {}
-                }
-                engine.borrow_mut().postponed_clients -= 1;
+        let want_write = sent < out.len();
+        let (deadline, paused) = match next {
+            Next::Paused(until) => (Some(until), true),
+            Next::Blocked(d) => (d, false),
+            _ => (idle_timeout.map(|t| Instant::now() + t), false),
+        };
+        if buf.capacity() - buf.len() < 4096 {
+            let hint = decoder.bytes_hint().clamp(16 * 1024, 64 * 1024 * 1024);
+            buf.reserve(hint);
+        }
+        let reading = !close_when_flushed;
+        let ev = match deadline {
+            // Most rounds have no deadline: no timer to arm.
+            None => tokio::select! {
+                r = sock.readable(), if reading => r.map_or(Event::Other, |_| Event::Readable),
+                _ = sock.writable(), if want_write => Event::Other,
+                _ = wake.notified() => Event::Other,
+                _ = unpause.notified(), if paused => Event::Other,
+            },
+            Some(d) => tokio::select! {
+                r = sock.readable(), if reading => r.map_or(Event::Other, |_| Event::Readable),
+                _ = sock.writable(), if want_write => Event::Other,
+                _ = wake.notified() => Event::Other,
+                _ = unpause.notified(), if paused => Event::Other,
+                _ = tokio::time::sleep_until(d.into()) => Event::Timer,
+            },
+        };
+        match ev {
+            Event::Readable => match sock.try_read_buf(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => read += n as u64,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(_) => break,
+            },
+            Event::Timer if matches!(next, Next::Read) && idle_timeout.is_some() => {
+                tracing::debug!("closing idle client {id}");
+                break;
             }
-            Next::Read => {
-                if buf.capacity() - buf.len() < 4096 {
-                    let hint = decoder.bytes_hint().clamp(16 * 1024, 64 * 1024 * 1024);
-                    buf.reserve(hint);
-                }
-                let got = match idle_timeout {
-                    // Most clients have no idle timeout: no timer to arm per read.
-                    None => tokio::select! {
-                        r = rd.read_buf(&mut buf) => Some(r),
-                        _ = wake.notified() => None,
-                    },
-                    Some(t) => tokio::select! {
-                        r = rd.read_buf(&mut buf) => Some(r),
-                        _ = wake.notified() => None,
-                        _ = tokio::time::sleep(t) => {
-                            tracing::debug!("closing idle client {id}");
-                            break;
-                        }
-                    },
-                };
-                match got {
-                    Some(Ok(0)) | Some(Err(_)) => break,
-                    Some(Ok(n)) => read += n as u64,
-                    None => {}
-                }
-            }
+            _ => {}
         }
     }
+    if postponed {
+        engine.borrow_mut().postponed_clients -= 1;
+    }
+    close_client(&engine, id);
+}
+
+/// Forgets a client whose connection ended.
+fn close_client(engine: &Rc<RefCell<Engine>>, id: u64) {
     let mut guard = engine.borrow_mut();
     let e = &mut *guard;
     if let Some(mut c) = e.clients.remove(&id) {
@@ -244,14 +316,9 @@ fn process(
         if e.shutdown.is_some() {
             return Next::Close;
         }
-    }
-    if buf.len() > e.config.client_query_buffer_limit {
-        e.stats.client_qbuf_limit_disconnections += 1;
-        tracing::warn!(
-            "closing client {} that reached max query buffer length",
-            c.addr
-        );
-        return Next::Close;
+        if let Some(b) = &c.blocked {
+            return Next::Blocked(b.deadline);
+        }
     }
     c.qbuf = buf.len();
     c.qbuf_free = buf.capacity() - buf.len();

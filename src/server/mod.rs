@@ -14,6 +14,7 @@
 //! on the engine and wakes the accept loop, which stops accepting, lets the
 //! engine finish, and returns from [`run`].
 
+pub mod blocking;
 pub mod client;
 pub mod conn;
 pub mod latency;
@@ -135,6 +136,11 @@ pub struct Engine {
     /// Clients whose next command waits for CLIENT PAUSE to end (INFO
     /// blocked_clients counts them, as Redis does).
     pub postponed_clients: usize,
+    /// Clients blocked on keys, FIFO per (db, key).
+    pub blocking: HashMap<(usize, Bytes), VecDeque<u64>>,
+    /// Keys written since the last serve that blocked clients wait on.
+    pub ready: Vec<(usize, Bytes)>,
+    pub blocked_clients: usize,
     /// DEBUG PAUSE-CRON: the periodic tasks are suspended.
     pub pause_cron: bool,
     /// DEBUG QUICKLIST-PACKED-THRESHOLD: list elements at least this long
@@ -182,6 +188,9 @@ impl Engine {
             unpause_notify: Rc::new(Notify::new()),
             active_expire: true,
             postponed_clients: 0,
+            blocking: HashMap::new(),
+            ready: Vec::new(),
+            blocked_clients: 0,
             pause_cron: false,
             quicklist_packed_threshold: 1 << 30,
             bound: Vec::new(),
@@ -436,6 +445,7 @@ impl Engine {
 
     /// Forgets a client that disconnected.
     pub fn client_gone(&mut self, c: &mut Client) {
+        self.unblock(c);
         self.unwatch_all(c);
         if c.monitor {
             self.monitors.retain(|&i| i != c.id);
