@@ -84,7 +84,15 @@ fn mix_value(d: &mut Sum, v: &Value) {
         }
         // The collection types mix their elements as Redis does once
         // issue 3 gives them contents.
-        Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => {}
+        Value::List(_) | Value::Hash(_) | Value::Set(_) => {}
+        Value::ZSet(z) => z.for_each(|m, score| {
+            let mut x: Sum = [0; 20];
+            mix_digest(&mut x, m);
+            mix_digest(&mut x, crate::protocol::format_double(score).as_bytes());
+            for (a, b) in d.iter_mut().zip(x) {
+                *a ^= b;
+            }
+        }),
     }
 }
 

@@ -12,6 +12,7 @@ mod keys;
 mod server;
 mod string;
 mod transaction;
+mod zset;
 
 use bytes::Bytes;
 
@@ -34,6 +35,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     info::COMMANDS,
     config_cmd::COMMANDS,
     introspection::COMMANDS,
+    zset::COMMANDS,
 ];
 
 /// Parses an integer argument or replies with Redis's error.
