@@ -17,6 +17,7 @@
 
 pub mod hash;
 pub mod list;
+pub mod listpack;
 pub mod sbytes;
 pub mod set;
 pub mod table;
