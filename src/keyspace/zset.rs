@@ -5,19 +5,22 @@
 //!   member → score hash table (the segmented [`Table`], so ZSCAN keeps the
 //!   database SCAN's guarantees).
 //! * `listpack`: small sets, as member/score pairs sorted by score then member
-//!   (added with the shared listpack module).
+//!   in Redis's listpack bytes, scores written as Redis's d2string does.
 //!
 //! Operations take and return *ascending* ranks; commands translate REV
 //! ranges. Nothing here knows about RESP.
 
 use std::cmp::Ordering;
 
+use super::listpack::{Listpack, LpElem};
 use super::table::{Keyed, Table};
 
 /// Deepest skiplist level (Redis's ZSKIPLIST_MAXLEVEL).
 const MAX_LEVEL: usize = 32;
 /// Node index 0 is the header; as a link it means "none".
 const NIL: u32 = 0;
+/// Listpack byte size Redis refuses to grow past (lpSafeToAdd's 1 GB).
+const LISTPACK_SAFE: usize = 1 << 30;
 
 /// Conversion thresholds (`zset-max-listpack-entries` / `-value`).
 #[derive(Clone, Copy, Debug)]
@@ -493,8 +496,100 @@ impl Clone for SkipSet {
     }
 }
 
+/// A score as Redis stores it in a listpack (d2string: `-0`, `inf`, an
+/// integer when exact, else `%.17g`; the listpack keeps integers as such).
+fn score_text(score: f64) -> String {
+    if score == 0.0 {
+        return if score.is_sign_negative() { "-0" } else { "0" }.to_string();
+    }
+    crate::protocol::format_double(score)
+}
+
+fn score_of(e: LpElem<'_>) -> f64 {
+    match e {
+        // Scores are written by score_text, so they always parse.
+        LpElem::Int(n) => n as f64,
+        LpElem::Str(s) => std::str::from_utf8(s)
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0.0),
+    }
+}
+
+/// Orders a listpack member against `ele` by their string forms.
+fn cmp_elem(e: LpElem<'_>, ele: &[u8]) -> Ordering {
+    e.with_bytes(|b| b.cmp(ele))
+}
+
+/// Member/score pairs of the `listpack` encoding, in (score, member) order.
+#[derive(Clone, Debug, Default)]
+struct PairList {
+    lp: Listpack,
+}
+
+impl PairList {
+    fn len(&self) -> usize {
+        self.lp.len() / 2
+    }
+
+    /// Offsets of each pair's member and score, with the pair, in order.
+    fn pairs(&self) -> impl Iterator<Item = (usize, LpElem<'_>, f64)> + '_ {
+        let mut off = self.lp.first();
+        std::iter::from_fn(move || {
+            let m = off?;
+            let s = self.lp.next(m).expect("listpack zset holds pairs");
+            off = self.lp.next(s);
+            Some((m, self.lp.at(m), score_of(self.lp.at(s))))
+        })
+    }
+
+    fn find(&self, ele: &[u8]) -> Option<(usize, usize, f64)> {
+        self.pairs()
+            .enumerate()
+            .find(|(_, (_, m, _))| m.eq_bytes(ele))
+            .map(|(i, (off, _, s))| (i, off, s))
+    }
+
+    fn insert(&mut self, ele: &[u8], score: f64) {
+        let at = self
+            .pairs()
+            .find(|(_, m, s)| *s > score || (*s == score && cmp_elem(*m, ele) == Ordering::Greater))
+            .map(|(off, _, _)| off)
+            .unwrap_or_else(|| self.lp.end_offset());
+        let m = self.lp.insert_at_offset(at, ele);
+        let after = self.lp.next(m).unwrap_or_else(|| self.lp.end_offset());
+        self.lp.insert_at_offset(after, score_text(score).as_bytes());
+    }
+
+    fn delete_at(&mut self, off: usize) {
+        self.lp.remove_at_offset(off);
+        self.lp.remove_at_offset(off);
+    }
+
+    fn visit(&self, lo: usize, hi: usize, rev: bool, mut f: impl FnMut(&[u8], f64)) {
+        if lo >= hi {
+            return;
+        }
+        if rev {
+            let mut m = self.lp.seek(2 * (hi - 1));
+            for _ in lo..hi {
+                let Some(off) = m else { break };
+                let s = self.lp.next(off).expect("pairs");
+                let score = score_of(self.lp.at(s));
+                self.lp.at(off).with_bytes(|b| f(b, score));
+                m = self.lp.prev(off).and_then(|p| self.lp.prev(p));
+            }
+        } else {
+            for (_, m, s) in self.pairs().skip(lo).take(hi - lo) {
+                m.with_bytes(|b| f(b, s));
+            }
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 enum Repr {
+    Pack(PairList),
     Skip(Box<SkipSet>),
 }
 
@@ -514,26 +609,63 @@ impl ZSet {
     /// An empty set for ZADD on a missing key whose first member is
     /// `first_len` bytes long (Redis checks only that one).
     pub fn for_new_key(first_len: usize, lim: Limits) -> ZSet {
-        let _ = (first_len, lim);
-        ZSet::new_skiplist()
+        if lim.max_entries == 0 || lim.max_value < first_len {
+            ZSet::new_skiplist()
+        } else {
+            ZSet::new_listpack()
+        }
     }
 
     /// An empty set about to receive `len` members (ZRANGESTORE picks the
     /// encoding by count alone; members too long convert it on insert).
     pub fn for_store(len: usize, lim: Limits) -> ZSet {
-        let _ = (len, lim);
-        ZSet::new_skiplist()
+        if len > lim.max_entries {
+            ZSet::new_skiplist()
+        } else {
+            ZSet::new_listpack()
+        }
     }
 
     /// A set holding `pairs`, already sorted by (score, member) and without
     /// duplicates, in the encoding its size calls for (the *STORE results).
     pub fn from_sorted(pairs: &[(Vec<u8>, f64)], lim: Limits) -> ZSet {
-        let mut z = ZSet::new_skiplist();
-        for (m, s) in pairs {
-            z.insert_new(m, *s, lim);
+        let maxlen = pairs.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
+        let total: usize = pairs.iter().map(|(m, _)| m.len()).sum();
+        if pairs.len() <= lim.max_entries && maxlen <= lim.max_value && total < LISTPACK_SAFE {
+            let mut p = PairList::default();
+            for (m, s) in pairs {
+                p.lp.push_back(m);
+                p.lp.push_back(score_text(*s).as_bytes());
+            }
+            ZSet {
+                repr: Repr::Pack(p),
+            }
+        } else {
+            let mut z = SkipSet::new();
+            for (m, s) in pairs {
+                z.insert_new(m, *s);
+            }
+            ZSet {
+                repr: Repr::Skip(Box::new(z)),
+            }
         }
-        z.shrink_if_fits(lim);
-        z
+    }
+
+    fn new_listpack() -> ZSet {
+        ZSet {
+            repr: Repr::Pack(PairList::default()),
+        }
+    }
+
+    /// Rewrites a `listpack` set as a `skiplist` one.
+    fn convert_to_skiplist(&mut self) {
+        if let Repr::Pack(p) = &self.repr {
+            let mut s = SkipSet::new();
+            for (_, m, sc) in p.pairs() {
+                m.with_bytes(|b| s.insert_new(b, sc));
+            }
+            self.repr = Repr::Skip(Box::new(s));
+        }
     }
 
     fn new_skiplist() -> ZSet {
@@ -545,6 +677,7 @@ impl ZSet {
     /// Number of members.
     pub fn len(&self) -> usize {
         match &self.repr {
+            Repr::Pack(p) => p.len(),
             Repr::Skip(s) => s.list.len,
         }
     }
@@ -556,6 +689,7 @@ impl ZSet {
     /// The encoding OBJECT ENCODING reports.
     pub fn encoding(&self) -> &'static str {
         match &self.repr {
+            Repr::Pack(_) => "listpack",
             Repr::Skip(_) => "skiplist",
         }
     }
@@ -563,6 +697,7 @@ impl ZSet {
     /// Heap bytes owned by the value.
     pub fn heap_size(&self) -> usize {
         match &self.repr {
+            Repr::Pack(p) => p.lp.heap_size(),
             Repr::Skip(s) => {
                 let nodes: usize = s
                     .list
@@ -581,6 +716,7 @@ impl ZSet {
     /// The member's score.
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match &self.repr {
+            Repr::Pack(p) => p.find(member).map(|(_, _, s)| s),
             Repr::Skip(s) => s.dict.get(member).map(|d| d.score),
         }
     }
@@ -588,7 +724,6 @@ impl ZSet {
     /// ZADD's core (Redis's zsetAdd): adds, updates or increments `member`
     /// under `fl`; returns what happened and the member's resulting score.
     pub fn add(&mut self, member: &[u8], score: f64, fl: AddFlags, lim: Limits) -> (AddOutcome, f64) {
-        let _ = lim;
         if fl.incr && score.is_nan() {
             return (AddOutcome::Nan, 0.0);
         }
@@ -625,6 +760,12 @@ impl ZSet {
 
     fn set_existing(&mut self, member: &[u8], cur: f64, new: f64) {
         match &mut self.repr {
+            Repr::Pack(p) => {
+                if let Some((_, off, _)) = p.find(member) {
+                    p.delete_at(off);
+                    p.insert(member, new);
+                }
+            }
             Repr::Skip(s) => {
                 s.list.delete(cur, member);
                 s.list.insert(new, member.into());
@@ -638,8 +779,16 @@ impl ZSet {
     /// Inserts a member known to be absent, converting the encoding first
     /// when the set outgrows `lim`.
     pub fn insert_new(&mut self, member: &[u8], score: f64, lim: Limits) {
-        let _ = lim;
+        if let Repr::Pack(p) = &self.repr {
+            if p.len() + 1 > lim.max_entries
+                || member.len() > lim.max_value
+                || p.lp.byte_len() + member.len() >= LISTPACK_SAFE
+            {
+                self.convert_to_skiplist();
+            }
+        }
         match &mut self.repr {
+            Repr::Pack(p) => p.insert(member, score),
             Repr::Skip(s) => s.insert_new(member, score),
         }
     }
@@ -647,6 +796,13 @@ impl ZSet {
     /// Removes `member`; false when absent.
     pub fn remove(&mut self, member: &[u8]) -> bool {
         match &mut self.repr {
+            Repr::Pack(p) => match p.find(member) {
+                Some((_, off, _)) => {
+                    p.delete_at(off);
+                    true
+                }
+                None => false,
+            },
             Repr::Skip(s) => match s.dict.remove(member) {
                 Some(d) => {
                     s.list.delete(d.score, member);
@@ -660,6 +816,7 @@ impl ZSet {
     /// Ascending 0-based rank of `member`, with its score.
     pub fn rank(&self, member: &[u8]) -> Option<(usize, f64)> {
         match &self.repr {
+            Repr::Pack(p) => p.find(member).map(|(i, _, s)| (i, s)),
             Repr::Skip(s) => {
                 let score = s.dict.get(member)?.score;
                 let r = s.list.rank(score, member);
@@ -673,6 +830,7 @@ impl ZSet {
     pub fn visit(&self, lo: usize, hi: usize, rev: bool, f: impl FnMut(&[u8], f64)) {
         let hi = hi.min(self.len());
         match &self.repr {
+            Repr::Pack(p) => p.visit(lo, hi, rev, f),
             Repr::Skip(s) => s.list.visit(lo, hi, rev, f),
         }
     }
@@ -688,6 +846,11 @@ impl ZSet {
             return (0, 0);
         }
         match &self.repr {
+            Repr::Pack(p) => {
+                let lo = p.pairs().take_while(|(_, _, s)| !r.gte_min(*s)).count();
+                let hi = p.pairs().take_while(|(_, _, s)| r.lte_max(*s)).count();
+                (lo, hi.max(lo))
+            }
             Repr::Skip(s) => {
                 let lo = s.list.count_while(|n| !r.gte_min(n.score));
                 let hi = s.list.count_while(|n| r.lte_max(n.score));
@@ -703,6 +866,17 @@ impl ZSet {
             return (0, 0);
         }
         match &self.repr {
+            Repr::Pack(p) => {
+                let lo = p
+                    .pairs()
+                    .take_while(|(_, m, _)| !m.with_bytes(|b| r.gte_min(b)))
+                    .count();
+                let hi = p
+                    .pairs()
+                    .take_while(|(_, m, _)| m.with_bytes(|b| r.lte_max(b)))
+                    .count();
+                (lo, hi.max(lo))
+            }
             Repr::Skip(s) => {
                 let lo = s.list.count_while(|n| !r.gte_min(&n.ele));
                 let hi = s.list.count_while(|n| r.lte_max(&n.ele));
@@ -718,6 +892,7 @@ impl ZSet {
             return 0;
         }
         match &mut self.repr {
+            Repr::Pack(p) => p.lp.remove_range(2 * lo, 2 * (hi - lo)) / 2,
             Repr::Skip(s) => s.remove_ranks(lo, hi),
         }
     }
@@ -726,14 +901,14 @@ impl ZSet {
     /// returns the next cursor (0 when done).
     pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&[u8], f64)) -> u64 {
         match &self.repr {
+            // A small set is returned whole, as Redis does for listpacks.
+            Repr::Pack(p) => {
+                let _ = (cursor, count);
+                p.visit(0, p.len(), false, f);
+                0
+            }
             Repr::Skip(s) => s.dict.scan(cursor, count, |d| f(&d.ele, d.score)),
         }
-    }
-
-    /// Converts a `skiplist` set to `listpack` when it fits `lim` (Redis's
-    /// zsetConvertToListpackIfNeeded, for the results of *STORE commands).
-    pub fn shrink_if_fits(&mut self, lim: Limits) {
-        let _ = lim;
     }
 }
 
@@ -780,5 +955,53 @@ mod tests {
         let mut last = Vec::new();
         z.visit(897, 899, true, |e, _| last.push(e.to_vec()));
         assert_eq!(last, vec![b"m0998".to_vec(), b"m0997".to_vec()]);
+    }
+
+    #[test]
+    fn listpack_and_skiplist_agree() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(7);
+        let big = Limits {
+            max_entries: usize::MAX,
+            max_value: usize::MAX,
+        };
+        let mut a = ZSet::new_listpack();
+        let mut b = ZSet::new_skiplist();
+        for _ in 0..3000 {
+            let m = format!("{}", rng.gen_range(0..60));
+            let m = if rng.gen_bool(0.5) { format!("m{m}") } else { m };
+            match rng.gen_range(0..4) {
+                0 => {
+                    assert_eq!(a.remove(m.as_bytes()), b.remove(m.as_bytes()));
+                }
+                1 => {
+                    let (lo, hi) = (rng.gen_range(0..40), rng.gen_range(0..40));
+                    assert_eq!(a.remove_ranks(lo, hi), b.remove_ranks(lo, hi));
+                }
+                _ => {
+                    let sc = f64::from(rng.gen_range(-5..5)) / 2.0;
+                    let fl = AddFlags {
+                        incr: rng.gen_bool(0.3),
+                        ..AddFlags::default()
+                    };
+                    assert_eq!(a.add(m.as_bytes(), sc, fl, big), b.add(m.as_bytes(), sc, fl, big));
+                }
+            }
+            assert_eq!(members(&a), members(&b));
+            let r = ScoreRange {
+                min: -1.0,
+                max: 1.5,
+                minex: true,
+                maxex: false,
+            };
+            assert_eq!(a.score_bounds(&r), b.score_bounds(&r));
+            let mut ra = Vec::new();
+            let mut rb = Vec::new();
+            a.visit(1, 7, true, |m, _| ra.push(m.to_vec()));
+            b.visit(1, 7, true, |m, _| rb.push(m.to_vec()));
+            assert_eq!(ra, rb);
+            assert_eq!(a.rank(m.as_bytes()), b.rank(m.as_bytes()));
+        }
+        assert_eq!(a.encoding(), "listpack");
     }
 }
