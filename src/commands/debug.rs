@@ -89,9 +89,7 @@ fn mix_value(d: &mut Sum, v: &Value) {
             let mut x: Sum = [0; 20];
             mix_digest(&mut x, m);
             mix_digest(&mut x, crate::protocol::format_double(score).as_bytes());
-            for (a, b) in d.iter_mut().zip(x) {
-                *a ^= b;
-            }
+            xor_digest(d, &x);
         }),
     }
 }

@@ -78,8 +78,11 @@ fn parse_range_f64(a: &[u8]) -> Option<f64> {
     num::parse_f64(a).or_else(|| {
         let s = std::str::from_utf8(a).ok()?;
         let v: f64 = s.parse().ok()?;
-        (!v.is_nan() && !s.trim_start_matches(['+', '-']).starts_with(|ch: char| ch.is_alphabetic()))
-            .then_some(v)
+        (!v.is_nan()
+            && !s
+                .trim_start_matches(['+', '-'])
+                .starts_with(|ch: char| ch.is_alphabetic()))
+        .then_some(v)
     })
 }
 
@@ -218,7 +221,7 @@ fn zadd_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], incr_cmd: bool) 
         i += 1;
     }
     let rest = &args[i..];
-    if rest.is_empty() || rest.len() % 2 != 0 {
+    if rest.is_empty() || !rest.len().is_multiple_of(2) {
         c.reply().error(errors::SYNTAX);
         return;
     }
@@ -227,7 +230,7 @@ fn zadd_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], incr_cmd: bool) 
             .error("ERR XX and NX options at the same time are not compatible");
         return;
     }
-    if (fl.gt && fl.nx) || (fl.lt && fl.nx) || (fl.gt && fl.lt) {
+    if (fl.nx && (fl.gt || fl.lt)) || (fl.gt && fl.lt) {
         c.reply()
             .error("ERR GT, LT, and/or NX options at the same time are not compatible");
         return;
@@ -650,8 +653,12 @@ fn zremrange_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], by: By) {
             }
         },
         By::Rank | By::Auto => {
-            let Some(s) = arg_i64(c, &args[2]) else { return };
-            let Some(t) = arg_i64(c, &args[3]) else { return };
+            let Some(s) = arg_i64(c, &args[2]) else {
+                return;
+            };
+            let Some(t) = arg_i64(c, &args[3]) else {
+                return;
+            };
             Spec::Rank(s, t)
         }
     };
@@ -703,7 +710,14 @@ enum PopReply {
     WithKey,
 }
 
-fn zpop_generic(e: &mut Engine, c: &mut Client, keys: &[Bytes], end: End, count: i64, how: PopReply) {
+fn zpop_generic(
+    e: &mut Engine,
+    c: &mut Client,
+    keys: &[Bytes],
+    end: End,
+    count: i64,
+    how: PopReply,
+) {
     let dbi = c.db;
     let mut chosen = None;
     for key in keys {
@@ -763,9 +777,12 @@ fn zpop_generic(e: &mut Engine, c: &mut Client, keys: &[Bytes], end: End, count:
 fn zpop_cmd(e: &mut Engine, c: &mut Client, args: &[Bytes], end: End) {
     let mut count = -1;
     if args.len() == 3 {
-        let Some(n) = arg_i64(c, &args[2]) else { return };
+        let Some(n) = arg_i64(c, &args[2]) else {
+            return;
+        };
         if n < 0 {
-            c.reply().error("ERR value is out of range, must be positive");
+            c.reply()
+                .error("ERR value is out of range, must be positive");
             return;
         }
         count = n;
@@ -1340,40 +1357,222 @@ const DST_SRC: Keys = Keys {
 };
 
 pub const COMMANDS: &[CommandSpec] = &[
-    spec("zadd", -4, WR | f::DENYOOM | f::FAST, acl::WRITE | acl::FAST, Keys::ONE, zadd),
-    spec("zincrby", 4, WR | f::DENYOOM | f::FAST, acl::WRITE | acl::FAST, Keys::ONE, zincrby),
-    spec("zrem", -3, WR | f::FAST, acl::WRITE | acl::FAST, Keys::ONE, zrem),
-    spec("zcard", 2, RD | f::FAST, acl::READ | acl::FAST, Keys::ONE, zcard),
-    spec("zcount", 4, RD | f::FAST, acl::READ | acl::FAST, Keys::ONE, zcount),
-    spec("zlexcount", 4, RD | f::FAST, acl::READ | acl::FAST, Keys::ONE, zlexcount),
-    spec("zscore", 3, RD | f::FAST, acl::READ | acl::FAST, Keys::ONE, zscore),
-    spec("zmscore", -3, RD | f::FAST, acl::READ | acl::FAST, Keys::ONE, zmscore),
-    spec("zrank", 3, RD | f::FAST, acl::READ | acl::FAST, Keys::ONE, zrank),
-    spec("zrevrank", 3, RD | f::FAST, acl::READ | acl::FAST, Keys::ONE, zrevrank),
+    spec(
+        "zadd",
+        -4,
+        WR | f::DENYOOM | f::FAST,
+        acl::WRITE | acl::FAST,
+        Keys::ONE,
+        zadd,
+    ),
+    spec(
+        "zincrby",
+        4,
+        WR | f::DENYOOM | f::FAST,
+        acl::WRITE | acl::FAST,
+        Keys::ONE,
+        zincrby,
+    ),
+    spec(
+        "zrem",
+        -3,
+        WR | f::FAST,
+        acl::WRITE | acl::FAST,
+        Keys::ONE,
+        zrem,
+    ),
+    spec(
+        "zcard",
+        2,
+        RD | f::FAST,
+        acl::READ | acl::FAST,
+        Keys::ONE,
+        zcard,
+    ),
+    spec(
+        "zcount",
+        4,
+        RD | f::FAST,
+        acl::READ | acl::FAST,
+        Keys::ONE,
+        zcount,
+    ),
+    spec(
+        "zlexcount",
+        4,
+        RD | f::FAST,
+        acl::READ | acl::FAST,
+        Keys::ONE,
+        zlexcount,
+    ),
+    spec(
+        "zscore",
+        3,
+        RD | f::FAST,
+        acl::READ | acl::FAST,
+        Keys::ONE,
+        zscore,
+    ),
+    spec(
+        "zmscore",
+        -3,
+        RD | f::FAST,
+        acl::READ | acl::FAST,
+        Keys::ONE,
+        zmscore,
+    ),
+    spec(
+        "zrank",
+        3,
+        RD | f::FAST,
+        acl::READ | acl::FAST,
+        Keys::ONE,
+        zrank,
+    ),
+    spec(
+        "zrevrank",
+        3,
+        RD | f::FAST,
+        acl::READ | acl::FAST,
+        Keys::ONE,
+        zrevrank,
+    ),
     spec("zrange", -4, RD, acl::READ | acl::SLOW, Keys::ONE, zrange),
-    spec("zrangestore", -5, WR | f::DENYOOM, acl::WRITE | acl::SLOW, DST_SRC, zrangestore),
-    spec("zrevrange", -4, RD, acl::READ | acl::SLOW, Keys::ONE, zrevrange),
-    spec("zrangebyscore", -4, RD, acl::READ | acl::SLOW, Keys::ONE, zrangebyscore),
-    spec("zrevrangebyscore", -4, RD, acl::READ | acl::SLOW, Keys::ONE, zrevrangebyscore),
-    spec("zrangebylex", -4, RD, acl::READ | acl::SLOW, Keys::ONE, zrangebylex),
-    spec("zrevrangebylex", -4, RD, acl::READ | acl::SLOW, Keys::ONE, zrevrangebylex),
-    spec("zremrangebyrank", 4, WR, acl::WRITE | acl::SLOW, Keys::ONE, zremrangebyrank),
-    spec("zremrangebyscore", 4, WR, acl::WRITE | acl::SLOW, Keys::ONE, zremrangebyscore),
-    spec("zremrangebylex", 4, WR, acl::WRITE | acl::SLOW, Keys::ONE, zremrangebylex),
-    spec("zpopmin", -2, WR | f::FAST, acl::WRITE | acl::FAST, Keys::ONE, zpopmin),
-    spec("zpopmax", -2, WR | f::FAST, acl::WRITE | acl::FAST, Keys::ONE, zpopmax),
+    spec(
+        "zrangestore",
+        -5,
+        WR | f::DENYOOM,
+        acl::WRITE | acl::SLOW,
+        DST_SRC,
+        zrangestore,
+    ),
+    spec(
+        "zrevrange",
+        -4,
+        RD,
+        acl::READ | acl::SLOW,
+        Keys::ONE,
+        zrevrange,
+    ),
+    spec(
+        "zrangebyscore",
+        -4,
+        RD,
+        acl::READ | acl::SLOW,
+        Keys::ONE,
+        zrangebyscore,
+    ),
+    spec(
+        "zrevrangebyscore",
+        -4,
+        RD,
+        acl::READ | acl::SLOW,
+        Keys::ONE,
+        zrevrangebyscore,
+    ),
+    spec(
+        "zrangebylex",
+        -4,
+        RD,
+        acl::READ | acl::SLOW,
+        Keys::ONE,
+        zrangebylex,
+    ),
+    spec(
+        "zrevrangebylex",
+        -4,
+        RD,
+        acl::READ | acl::SLOW,
+        Keys::ONE,
+        zrevrangebylex,
+    ),
+    spec(
+        "zremrangebyrank",
+        4,
+        WR,
+        acl::WRITE | acl::SLOW,
+        Keys::ONE,
+        zremrangebyrank,
+    ),
+    spec(
+        "zremrangebyscore",
+        4,
+        WR,
+        acl::WRITE | acl::SLOW,
+        Keys::ONE,
+        zremrangebyscore,
+    ),
+    spec(
+        "zremrangebylex",
+        4,
+        WR,
+        acl::WRITE | acl::SLOW,
+        Keys::ONE,
+        zremrangebylex,
+    ),
+    spec(
+        "zpopmin",
+        -2,
+        WR | f::FAST,
+        acl::WRITE | acl::FAST,
+        Keys::ONE,
+        zpopmin,
+    ),
+    spec(
+        "zpopmax",
+        -2,
+        WR | f::FAST,
+        acl::WRITE | acl::FAST,
+        Keys::ONE,
+        zpopmax,
+    ),
     spec("zmpop", -4, WR, acl::WRITE | acl::SLOW, Keys::NONE, zmpop).keys_fn(keys_numkeys_at_1),
-    spec("zrandmember", -2, RD, acl::READ | acl::SLOW, Keys::ONE, zrandmember),
+    spec(
+        "zrandmember",
+        -2,
+        RD,
+        acl::READ | acl::SLOW,
+        Keys::ONE,
+        zrandmember,
+    ),
     spec("zunion", -3, RD, acl::READ | acl::SLOW, Keys::NONE, zunion).keys_fn(keys_numkeys_at_1),
     spec("zinter", -3, RD, acl::READ | acl::SLOW, Keys::NONE, zinter).keys_fn(keys_numkeys_at_1),
     spec("zdiff", -3, RD, acl::READ | acl::SLOW, Keys::NONE, zdiff).keys_fn(keys_numkeys_at_1),
-    spec("zunionstore", -4, WR | f::DENYOOM, acl::WRITE | acl::SLOW, Keys::ONE, zunionstore)
-        .keys_fn(keys_store),
-    spec("zinterstore", -4, WR | f::DENYOOM, acl::WRITE | acl::SLOW, Keys::ONE, zinterstore)
-        .keys_fn(keys_store),
-    spec("zdiffstore", -4, WR | f::DENYOOM, acl::WRITE | acl::SLOW, Keys::ONE, zdiffstore)
-        .keys_fn(keys_store),
-    spec("zintercard", -3, RD, acl::READ | acl::SLOW, Keys::NONE, zintercard)
-        .keys_fn(keys_numkeys_at_1),
+    spec(
+        "zunionstore",
+        -4,
+        WR | f::DENYOOM,
+        acl::WRITE | acl::SLOW,
+        Keys::ONE,
+        zunionstore,
+    )
+    .keys_fn(keys_store),
+    spec(
+        "zinterstore",
+        -4,
+        WR | f::DENYOOM,
+        acl::WRITE | acl::SLOW,
+        Keys::ONE,
+        zinterstore,
+    )
+    .keys_fn(keys_store),
+    spec(
+        "zdiffstore",
+        -4,
+        WR | f::DENYOOM,
+        acl::WRITE | acl::SLOW,
+        Keys::ONE,
+        zdiffstore,
+    )
+    .keys_fn(keys_store),
+    spec(
+        "zintercard",
+        -3,
+        RD,
+        acl::READ | acl::SLOW,
+        Keys::NONE,
+        zintercard,
+    )
+    .keys_fn(keys_numkeys_at_1),
     spec("zscan", -3, RD, acl::READ | acl::SLOW, Keys::ONE, zscan),
 ];

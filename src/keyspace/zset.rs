@@ -478,7 +478,8 @@ impl SkipSet {
 
     fn remove_ranks(&mut self, lo: usize, hi: usize) -> usize {
         let mut doomed = Vec::with_capacity(hi.saturating_sub(lo).min(1024));
-        self.list.visit(lo, hi, false, |e, s| doomed.push((e.to_vec(), s)));
+        self.list
+            .visit(lo, hi, false, |e, s| doomed.push((e.to_vec(), s)));
         for (e, s) in &doomed {
             self.list.delete(*s, e);
             self.dict.remove(e);
@@ -496,11 +497,13 @@ impl Clone for SkipSet {
     }
 }
 
-/// A score as Redis stores it in a listpack (d2string: `-0`, `inf`, an
+/// A score as Redis stores it in a listpack (d2string: `inf`, an
 /// integer when exact, else `%.17g`; the listpack keeps integers as such).
 fn score_text(score: f64) -> String {
     if score == 0.0 {
-        return if score.is_sign_negative() { "-0" } else { "0" }.to_string();
+        // Redis writes "-0", which its listpack stores as the integer 0:
+        // a listpack set reads -0 back as 0 (a skiplist keeps -0).
+        return "0".to_string();
     }
     crate::protocol::format_double(score)
 }
@@ -558,7 +561,8 @@ impl PairList {
             .unwrap_or_else(|| self.lp.end_offset());
         let m = self.lp.insert_at_offset(at, ele);
         let after = self.lp.next(m).unwrap_or_else(|| self.lp.end_offset());
-        self.lp.insert_at_offset(after, score_text(score).as_bytes());
+        self.lp
+            .insert_at_offset(after, score_text(score).as_bytes());
     }
 
     fn delete_at(&mut self, off: usize) {
@@ -723,7 +727,13 @@ impl ZSet {
 
     /// ZADD's core (Redis's zsetAdd): adds, updates or increments `member`
     /// under `fl`; returns what happened and the member's resulting score.
-    pub fn add(&mut self, member: &[u8], score: f64, fl: AddFlags, lim: Limits) -> (AddOutcome, f64) {
+    pub fn add(
+        &mut self,
+        member: &[u8],
+        score: f64,
+        fl: AddFlags,
+        lim: Limits,
+    ) -> (AddOutcome, f64) {
         if fl.incr && score.is_nan() {
             return (AddOutcome::Nan, 0.0);
         }
@@ -932,7 +942,12 @@ mod tests {
         let mut z = ZSet::new_skiplist();
         for i in 0..1000u32 {
             let m = format!("m{:04}", (i * 7919) % 1000);
-            z.add(m.as_bytes(), f64::from((i * 7919) % 1000 / 10), AddFlags::default(), LIM);
+            z.add(
+                m.as_bytes(),
+                f64::from((i * 7919) % 1000 / 10),
+                AddFlags::default(),
+                LIM,
+            );
         }
         assert_eq!(z.len(), 1000);
         let all = members(&z);
@@ -969,7 +984,11 @@ mod tests {
         let mut b = ZSet::new_skiplist();
         for _ in 0..3000 {
             let m = format!("{}", rng.gen_range(0..60));
-            let m = if rng.gen_bool(0.5) { format!("m{m}") } else { m };
+            let m = if rng.gen_bool(0.5) {
+                format!("m{m}")
+            } else {
+                m
+            };
             match rng.gen_range(0..4) {
                 0 => {
                     assert_eq!(a.remove(m.as_bytes()), b.remove(m.as_bytes()));
@@ -984,7 +1003,10 @@ mod tests {
                         incr: rng.gen_bool(0.3),
                         ..AddFlags::default()
                     };
-                    assert_eq!(a.add(m.as_bytes(), sc, fl, big), b.add(m.as_bytes(), sc, fl, big));
+                    assert_eq!(
+                        a.add(m.as_bytes(), sc, fl, big),
+                        b.add(m.as_bytes(), sc, fl, big)
+                    );
                 }
             }
             assert_eq!(members(&a), members(&b));
