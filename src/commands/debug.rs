@@ -100,8 +100,12 @@ fn mix_value(d: &mut Sum, v: &Value) {
                 xor_digest(d, &x);
             }
         }
-        // Sorted sets mix their elements once they have contents (issue 3).
-        Value::ZSet(_) => {}
+        Value::ZSet(z) => z.for_each(|m, score| {
+            let mut x: Sum = [0; 20];
+            mix_digest(&mut x, m);
+            mix_digest(&mut x, crate::protocol::format_double(score).as_bytes());
+            xor_digest(d, &x);
+        }),
     }
 }
 

@@ -16,6 +16,7 @@ mod server;
 mod set;
 mod string;
 mod transaction;
+mod zset;
 
 use crate::dispatch::errors;
 use crate::dispatch::CommandSpec;
@@ -40,6 +41,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     introspection::COMMANDS,
     set::COMMANDS,
     hash::COMMANDS,
+    zset::COMMANDS,
 ];
 
 /// Parses an integer argument or replies with Redis's error.
