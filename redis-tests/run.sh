@@ -230,7 +230,8 @@ test_args+=("${extra[@]}")
 
 echo "run.sh: server $server"
 echo "run.sh: ${#run_units[@]} unit(s), ${unit_timeout}s limit each, logs in $work/logs"
-for u in "${run_units[@]}"; do
+run_unit() {
+    local u="$1" log start end rc secs status d dest f
     log="$work/logs/$u.log"
     mkdir -p "$(dirname "$log")"
     rm -rf "$work/logs/$u.servers"
@@ -267,6 +268,10 @@ for u in "${run_units[@]}"; do
     fi
     find "$work/tests/tmp" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
     python3 "$report" line "$results" "$u"
+}
+
+for u in "${run_units[@]}"; do
+    run_unit "$u"
 done
 
 # --- summaries ---------------------------------------------------------------
@@ -290,6 +295,16 @@ if [ "$gate" = 1 ]; then
     # every failing test must be listed in expected-failures.txt with the
     # feature it waits for.
     python3 "$here/gate.py" "$results" "$here/expected-failures.txt" "${gated[@]}" > "$work/gate.txt"
+    # A timing-sensitive test can fail on a loaded machine: a unit that
+    # fails the gate runs once more, and its second run decides.
+    mapfile -t again < <(awk '/^GATE-FAIL/ { sub(":", "", $2); print $2 }' "$work/gate.txt")
+    if [ "${#again[@]}" -gt 0 ]; then
+        echo "run.sh: gate: running again: ${again[*]}"
+        for u in "${again[@]}"; do
+            run_unit "$u"
+        done
+        python3 "$here/gate.py" "$results" "$here/expected-failures.txt" "${gated[@]}" > "$work/gate.txt"
+    fi
     head -n -1 "$work/gate.txt"
     read -r gp gbad < <(tail -n 1 "$work/gate.txt")
     echo "run.sh: gate: ${#gated[@]} unit(s), $gbad unexpected failure(s)"

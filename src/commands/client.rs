@@ -525,10 +525,13 @@ fn client_unblock(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     };
     let unblocked = if target.blocked.is_some() {
         if with_error {
-            e.unblock(&mut target);
-            target
-                .reply()
-                .error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+            let msg = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
+            if let Some(b) = e.unblock(&mut target) {
+                // The blocked command failed: it counts as such in INFO.
+                e.cmd_stats[b.cmd].failed += 1;
+            }
+            target.reply().error(msg);
+            e.count_error(msg);
         } else {
             e.unblock_timed_out(&mut target);
         }
