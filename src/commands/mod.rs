@@ -12,6 +12,7 @@ mod info;
 mod introspection;
 mod keys;
 mod list;
+mod pubsub;
 mod server;
 mod set;
 mod string;
@@ -40,6 +41,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     introspection::COMMANDS,
     set::COMMANDS,
     hash::COMMANDS,
+    pubsub::COMMANDS,
 ];
 
 /// Parses an integer argument or replies with Redis's error.

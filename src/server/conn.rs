@@ -100,7 +100,7 @@ async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64) {
     let mut out: Vec<u8> = Vec::with_capacity(16 * 1024);
     let (mut read, mut written) = (0u64, 0u64);
     let mut idle: Option<(bool, Option<Duration>)>;
-    loop {
+    'conn: loop {
         let next = {
             let mut guard = engine.borrow_mut();
             let e = &mut *guard;
@@ -118,6 +118,7 @@ async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64) {
             (read, written) = (0, 0);
             let next = process(e, &mut c, &mut buf, &mut decoder, &mut pending);
             std::mem::swap(&mut out, &mut c.out);
+            c.out_inflight = out.len();
             let closing = c.close_asap;
             let close_after = c.close_after_reply && c.out.is_empty();
             let timeout = (e.config.timeout > 0 && c.subscriptions == 0 && !c.monitor)
@@ -135,8 +136,31 @@ async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64) {
         };
         let (close_now, idle_timeout) = idle.take().unwrap_or((false, None));
         if !out.is_empty() {
-            if wr.write_all(&out).await.is_err() {
-                break;
+            // A subscriber that does not read blocks this write while
+            // publishers keep filling its buffer: listen for the wake-up
+            // that marks it over its output limit, and close then.
+            let (mut pos, mut woken) = (0, false);
+            while pos < out.len() {
+                tokio::select! {
+                    r = wr.write(&out[pos..]) => match r {
+                        Ok(0) | Err(_) => break 'conn,
+                        Ok(n) => pos += n,
+                    },
+                    _ = wake.notified() => {
+                        let e = engine.borrow();
+                        if e.clients.get(&id).is_none_or(|c| c.close_asap) {
+                            break 'conn;
+                        }
+                        woken = true;
+                    }
+                }
+            }
+            if woken {
+                // Keep the wake-up for the read below: there is new output.
+                wake.notify_one();
+            }
+            if let Some(c) = engine.borrow_mut().clients.get_mut(&id) {
+                c.out_inflight = 0;
             }
             written += out.len() as u64;
             out.clear();
