@@ -127,10 +127,11 @@ fn cat_client_info(out: &mut String, e: &Engine, c: &Client, current: Option<&[B
         .cmd_index
         .map_or("NULL", |i| e.commands.rows[i].fullname.as_str());
     let resp = if c.proto == Proto::Resp3 { 3 } else { 2 };
+    let (obl, oll, omem) = crate::server::pubsub::output_usage(c);
     let _ = write!(
         out,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub=0 ssub=0 multi={} \
-         qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} \
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} \
+         qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} \
          events=r cmd={} user={} redir=-1 resp={}",
         c.id,
         c.addr,
@@ -141,7 +142,9 @@ fn cat_client_info(out: &mut String, e: &Engine, c: &Client, current: Option<&[B
         idle,
         flag_letters(c),
         c.db,
-        c.subscriptions,
+        c.pubsub.channels.len(),
+        c.pubsub.patterns.len(),
+        c.pubsub.shard_channels.len(),
         multi,
         c.qbuf,
         c.qbuf_free,
@@ -149,7 +152,9 @@ fn cat_client_info(out: &mut String, e: &Engine, c: &Client, current: Option<&[B
         multi_mem,
         rbs,
         c.out.len(),
-        c.out.len(),
+        obl,
+        oll,
+        omem,
         tot_mem,
         cmd,
         c.user,

@@ -48,6 +48,7 @@ fn reset(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
         c.monitor = false;
         e.monitors.retain(|&i| i != c.id);
     }
+    e.pubsub_forget(c);
     c.db = 0;
     c.proto = Proto::Resp2;
     c.name = None;

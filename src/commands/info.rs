@@ -532,9 +532,9 @@ fn stats_section(e: &Engine, out: &mut String) {
          current_eviction_exceeded_time:0\r\n\
          keyspace_hits:{}\r\n\
          keyspace_misses:{}\r\n\
-         pubsub_channels:0\r\n\
-         pubsub_patterns:0\r\n\
-         pubsubshard_channels:0\r\n\
+         pubsub_channels:{}\r\n\
+         pubsub_patterns:{}\r\n\
+         pubsubshard_channels:{}\r\n\
          latest_fork_usec:0\r\n\
          total_forks:0\r\n\
          migrate_cached_sockets:0\r\n\
@@ -570,6 +570,9 @@ fn stats_section(e: &Engine, out: &mut String) {
         s.evicted_clients,
         s.keyspace_hits,
         s.keyspace_misses,
+        e.pubsub.channels.len(),
+        e.pubsub.patterns.len(),
+        e.pubsub.shard_channels.len(),
         s.error_replies,
         s.reads_processed,
         s.writes_processed,

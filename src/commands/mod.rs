@@ -12,6 +12,7 @@ mod info;
 mod introspection;
 mod keys;
 mod list;
+mod pubsub;
 mod server;
 mod set;
 mod string;
@@ -42,6 +43,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     set::COMMANDS,
     hash::COMMANDS,
     zset::COMMANDS,
+    pubsub::COMMANDS,
 ];
 
 /// Parses an integer argument or replies with Redis's error.

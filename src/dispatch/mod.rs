@@ -495,16 +495,31 @@ fn reject(e: &mut Engine, c: &mut Client, idx: Option<usize>, msg: &str) {
 }
 
 /// Applies CLIENT REPLY OFF/SKIP to what the last command wrote.
+/// Push frames (pub/sub) are delivered whatever the mode, as Redis's
+/// CLIENT_PUSHING flag does.
 fn finish_reply(c: &mut Client, start: usize) {
     match c.reply_mode {
         ReplyMode::On => {}
-        ReplyMode::Off => c.out.truncate(start),
+        ReplyMode::Off => drop_replies_since(c, start),
         ReplyMode::SkipNext => c.reply_mode = ReplyMode::Skip,
         ReplyMode::Skip => {
-            c.out.truncate(start);
+            drop_replies_since(c, start);
             c.reply_mode = ReplyMode::On;
         }
     }
+    c.push_spans.clear();
+}
+
+/// Drops the output written since `start`, except push frames.
+fn drop_replies_since(c: &mut Client, start: usize) {
+    let mut kept = start;
+    for &(from, to) in &c.push_spans {
+        if from >= kept && to <= c.out.len() {
+            c.out.copy_within(from..to, kept);
+            kept += to - from;
+        }
+    }
+    c.out.truncate(kept);
 }
 
 /// The checks of Redis's processCommand, from the command's flags.

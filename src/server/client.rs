@@ -66,7 +66,16 @@ pub struct Client {
     pub qbuf: usize,
     /// Unused capacity of the query buffer (CLIENT LIST qbuf-free).
     pub qbuf_free: usize,
+    /// Channels + patterns + shard channels subscribed to (`pubsub.total()`).
     pub subscriptions: usize,
+    pub pubsub: super::pubsub::ClientSubs,
+    /// Push frames this command appended to `out` (start, end): CLIENT
+    /// REPLY OFF/SKIP drops the command's replies but keeps these.
+    pub push_spans: Vec<(usize, usize)>,
+    /// Output taken from `out` that the socket has not accepted yet.
+    pub out_inflight: usize,
+    /// Since when the output has been over the soft limit.
+    pub obuf_soft_since: Option<Instant>,
     /// Total bytes written to this client (CLIENT LIST tot-net-out).
     pub net_out: u64,
     pub net_in: u64,
@@ -75,8 +84,6 @@ pub struct Client {
     pub blocked: Option<super::blocking::Blocked>,
     /// Blocking commands must not block (inside EXEC): they time out at once.
     pub deny_blocking: bool,
-    /// Reply bytes the socket has not taken yet (output buffer use).
-    pub obuf_pending: usize,
 }
 
 impl Client {
@@ -111,12 +118,15 @@ impl Client {
             qbuf: 0,
             qbuf_free: 0,
             subscriptions: 0,
+            pubsub: Default::default(),
+            push_spans: Vec::new(),
+            out_inflight: 0,
+            obuf_soft_since: None,
             net_out: 0,
             net_in: 0,
             commands: 0,
             blocked: None,
             deny_blocking: false,
-            obuf_pending: 0,
         }
     }
 

@@ -173,7 +173,7 @@ async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64) {
                 );
                 c.close_asap = true;
             }
-            c.obuf_pending = unwritten;
+            c.out_inflight = unwritten;
             let close_now = c.close_asap || matches!(next, Next::Close) && !c.close_after_reply;
             let close_when_flushed = c.close_after_reply || matches!(next, Next::Close);
             let timeout =

@@ -20,6 +20,7 @@ pub mod conn;
 pub mod latency;
 pub mod log;
 pub mod main;
+pub mod pubsub;
 
 use bytes::Bytes;
 use rand::rngs::SmallRng;
@@ -64,6 +65,8 @@ pub struct Stats {
     pub reads_processed: u64,
     pub writes_processed: u64,
     pub client_qbuf_limit_disconnections: u64,
+    /// Clients closed for passing client-output-buffer-limit.
+    pub client_obuf_limit_disconnections: u64,
     /// Samples for instantaneous_ops_per_sec: (time ms, commands).
     pub ops_samples: VecDeque<(i64, u64)>,
     pub net_in_samples: VecDeque<(i64, u64)>,
@@ -119,6 +122,7 @@ pub struct Engine {
     /// WATCHed keys: (db, key) → watchers.
     pub watched: HashMap<(usize, Bytes), Vec<Watcher>>,
     pub monitors: Vec<u64>,
+    pub pubsub: pubsub::PubSub,
     pub slowlog: VecDeque<SlowEntry>,
     pub slowlog_next_id: u64,
     /// Changes since the last save (rdb_changes_since_last_save).
@@ -174,6 +178,7 @@ impl Engine {
             stats: Stats::default(),
             watched: HashMap::new(),
             monitors: Vec::new(),
+            pubsub: Default::default(),
             slowlog: VecDeque::new(),
             slowlog_next_id: 0,
             dirty: 0,
@@ -450,6 +455,7 @@ impl Engine {
         if c.monitor {
             self.monitors.retain(|&i| i != c.id);
         }
+        self.pubsub_forget(c);
     }
 
     /// Adds a latency monitor sample for `event` when it reaches
@@ -499,6 +505,7 @@ impl Engine {
             self.active_expire_cycle(now);
         }
         self.drain_expired(None);
+        self.pubsub_cron();
         sample(&mut self.stats.ops_samples, now, self.stats.commands);
         sample(
             &mut self.stats.net_in_samples,
