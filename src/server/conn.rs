@@ -132,6 +132,7 @@ async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64) {
             c.net_in += read;
             c.net_out += written;
             (read, written) = (0, 0);
+            c.out_inflight = out.len() - sent;
             if postponed {
                 e.postponed_clients -= 1;
                 postponed = false;
