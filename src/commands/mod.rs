@@ -14,6 +14,7 @@ mod keys;
 mod list;
 mod server;
 mod set;
+mod sort;
 mod string;
 mod transaction;
 mod zset;
@@ -42,6 +43,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     set::COMMANDS,
     hash::COMMANDS,
     zset::COMMANDS,
+    sort::COMMANDS,
 ];
 
 /// Parses an integer argument or replies with Redis's error.
