@@ -15,6 +15,7 @@ mod list;
 mod pubsub;
 mod server;
 mod set;
+mod sort;
 mod string;
 mod transaction;
 mod zset;
@@ -44,6 +45,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     hash::COMMANDS,
     zset::COMMANDS,
     pubsub::COMMANDS,
+    sort::COMMANDS,
 ];
 
 /// Parses an integer argument or replies with Redis's error.

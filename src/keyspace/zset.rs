@@ -661,8 +661,9 @@ impl ZSet {
         }
     }
 
-    /// Rewrites a `listpack` set as a `skiplist` one.
-    fn convert_to_skiplist(&mut self) {
+    /// Rewrites a `listpack` set as a `skiplist` one (SORT does this to its
+    /// source, as Redis 7.0's sort.c does).
+    pub fn convert_to_skiplist(&mut self) {
         if let Repr::Pack(p) = &self.repr {
             let mut s = SkipSet::new();
             for (_, m, sc) in p.pairs() {
