@@ -5,7 +5,8 @@
 use bytes::Bytes;
 use std::borrow::Cow;
 
-use super::{arg_i64, is, lookup_read, lookup_write, modified};
+use super::{arg_i64, is, lookup_read, lookup_write, modified, notify};
+use crate::config::notify as class;
 use crate::dispatch::{acl, errors, flags as f, CommandSpec, Keys};
 use crate::keyspace::bits::{self, BitOp, FieldType, Overflow, Unit};
 use crate::keyspace::value::StrRef;
@@ -108,6 +109,7 @@ fn setbit(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     if grown || old != on {
         let dbi = c.db;
         modified(e, c, dbi, key);
+        notify(e, c, class::STRING, "setbit", dbi, key);
     }
     c.reply().int(old as i64);
 }
@@ -290,9 +292,11 @@ fn bitop(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     if len > 0 {
         e.ks.dbs[dbi].set(dest, Value::Raw(Box::new(result)), false);
         modified(e, c, dbi, dest);
+        notify(e, c, class::STRING, "set", dbi, dest);
     } else if lookup_write(e, dbi, dest).is_some() {
         e.ks.dbs[dbi].remove(dest);
         modified(e, c, dbi, dest);
+        notify(e, c, class::GENERIC, "del", dbi, dest);
     }
     c.reply().int(len as i64);
 }
@@ -459,6 +463,7 @@ fn bitfield_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], access: Acce
         // Redis counts one change per field written.
         e.dirty += changes - 1;
         modified(e, c, dbi, key);
+        notify(e, c, class::STRING, "setbit", dbi, key);
     }
 }
 

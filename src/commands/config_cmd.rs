@@ -74,6 +74,10 @@ fn apply(e: &mut Engine, name: &str) -> Result<(), String> {
             }
             Ok(())
         }
+        "notify-keyspace-events" => {
+            e.sync_notify_flags();
+            Ok(())
+        }
         _ => Ok(()),
     }
 }

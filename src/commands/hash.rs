@@ -4,7 +4,8 @@ use bytes::Bytes;
 
 use super::keys::parse_cursor;
 use super::set::parse_scan_opts;
-use super::{arg_i64, is, lookup_read, lookup_write, modified};
+use super::{arg_i64, is, lookup_read, lookup_write, modified, notify};
+use crate::config::notify as class;
 use crate::dispatch::{acl, errors, flags as f, CommandSpec, Keys};
 use crate::keyspace::hash::{Hash, Limits};
 use crate::keyspace::listpack::LpElem;
@@ -97,6 +98,7 @@ fn set_pairs(e: &mut Engine, c: &mut Client, args: &[Bytes]) -> Option<usize> {
     }
     h.compact();
     modified(e, c, dbi, &args[1]);
+    notify(e, c, class::HASH, "hset", dbi, &args[1]);
     Some(created)
 }
 
@@ -129,6 +131,7 @@ fn hsetnx(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     h.set(&args[2], &args[3], lim);
     h.compact();
     modified(e, c, dbi, &args[1]);
+    notify(e, c, class::HASH, "hset", dbi, &args[1]);
     c.reply().int(1);
 }
 
@@ -256,6 +259,10 @@ fn hdel(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         }
         e.touch_key(c, dbi, &args[1]);
         e.dirty += deleted as u64;
+        notify(e, c, class::HASH, "hdel", dbi, &args[1]);
+        if empty {
+            notify(e, c, class::GENERIC, "del", dbi, &args[1]);
+        }
     }
     c.reply().int(deleted as i64);
 }
@@ -289,6 +296,7 @@ fn hincrby(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     h.set(&args[2], itoa::Buffer::new().format(new).as_bytes(), lim);
     h.compact();
     modified(e, c, dbi, &args[1]);
+    notify(e, c, class::HASH, "hincrby", dbi, &args[1]);
     c.reply().int(new);
 }
 
@@ -329,6 +337,7 @@ fn hincrbyfloat(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     h.set(&args[2], text.as_bytes(), lim);
     h.compact();
     modified(e, c, dbi, &args[1]);
+    notify(e, c, class::HASH, "hincrbyfloat", dbi, &args[1]);
     c.reply().bulk(text.as_bytes());
 }
 

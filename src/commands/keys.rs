@@ -3,7 +3,8 @@
 
 use bytes::Bytes;
 
-use super::{arg_i64, is, lookup_read, lookup_write, modified};
+use super::{arg_i64, is, lookup_read, lookup_write, modified, note_miss, notify};
+use crate::config::notify as class;
 use crate::dispatch::{acl, errors, flags as f, CommandSpec, Keys};
 use crate::keyspace::{now_ms, Kind};
 use crate::server::client::Client;
@@ -25,6 +26,7 @@ fn del(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
             let effort = entry.value.free_effort();
             e.free_later(entry, effort);
             modified(e, c, dbi, key);
+            notify(e, c, class::GENERIC, "del", dbi, key);
             n += 1;
         }
     }
@@ -36,10 +38,14 @@ fn exists(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     let dbi = c.db;
     let mode = e.expire_mode();
     let now = now_ms();
-    let n = args[1..]
-        .iter()
-        .filter(|k| e.ks.dbs[dbi].exists(k, now, mode))
-        .count();
+    let mut n = 0;
+    for k in &args[1..] {
+        if e.ks.dbs[dbi].exists(k, now, mode) {
+            n += 1;
+        } else {
+            note_miss(e, dbi, k);
+        }
+    }
     c.reply().int(n as i64);
 }
 
@@ -59,7 +65,10 @@ fn type_(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     let mode = e.expire_mode();
     let name = match e.ks.dbs[dbi].peek(&args[1], now_ms(), mode) {
         Some(entry) => entry.value.kind().name(),
-        None => "none",
+        None => {
+            note_miss(e, dbi, &args[1]);
+            "none"
+        }
     };
     c.reply().simple(name);
 }
@@ -98,6 +107,8 @@ fn rename_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], nx: bool) {
     modified(e, c, dbi, src);
     modified(e, c, dbi, dst);
     e.dirty -= 1;
+    notify(e, c, class::GENERIC, "rename_from", dbi, src);
+    notify(e, c, class::GENERIC, "rename_to", dbi, dst);
     if nx {
         c.reply().int(1);
     } else {
@@ -158,7 +169,7 @@ fn copy(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         return;
     }
     let dbi = c.db;
-    let Some(entry) = lookup_write(e, dbi, src) else {
+    let Some(entry) = lookup_read(e, dbi, src) else {
         c.reply().int(0);
         return;
     };
@@ -177,6 +188,7 @@ fn copy(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         ddb.set_expire(dst, at);
     }
     modified(e, c, dst_db, dst);
+    notify(e, c, class::GENERIC, "copy_to", dst_db, dst);
     c.reply().int(1);
 }
 
@@ -206,6 +218,8 @@ fn move_(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     modified(e, c, from, key);
     modified(e, c, to, key);
     e.dirty -= 1;
+    notify(e, c, class::GENERIC, "move_from", from, key);
+    notify(e, c, class::GENERIC, "move_to", to, key);
     c.reply().int(1);
 }
 
@@ -491,15 +505,18 @@ fn expire_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], unit: Unit, ba
             return;
         }
     }
-    if when <= now_ms() && !e.loading {
+    let event = if when <= now_ms() && !e.loading {
         if let Some(old) = e.ks.dbs[dbi].remove(key) {
             let effort = old.value.free_effort();
             e.free_later(old, effort);
         }
+        "del"
     } else {
         e.ks.dbs[dbi].set_expire(key, when);
-    }
+        "expire"
+    };
     modified(e, c, dbi, key);
+    notify(e, c, class::GENERIC, event, dbi, key);
     c.reply().int(1);
 }
 
@@ -522,6 +539,7 @@ fn ttl_generic(e: &mut Engine, c: &mut Client, key: &[u8], unit: Unit, base: Bas
     let mode = e.expire_mode();
     let now = now_ms();
     if e.ks.dbs[dbi].peek(key, now, mode).is_none() {
+        note_miss(e, dbi, key);
         c.reply().int(-2);
         return;
     }
@@ -564,6 +582,7 @@ fn persist(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     }
     if e.ks.dbs[dbi].persist(&args[1]) {
         modified(e, c, dbi, &args[1]);
+        notify(e, c, class::GENERIC, "persist", dbi, &args[1]);
         c.reply().int(1);
     } else {
         c.reply().int(0);

@@ -4,7 +4,8 @@
 use bytes::Bytes;
 use std::time::Duration;
 
-use super::{is, lookup_read, lookup_write, modified};
+use super::{is, lookup_read, lookup_write, modified, notify};
+use crate::config::notify as class;
 use crate::dispatch::{acl, errors, flags as f, CommandSpec, Keys};
 use crate::keyspace::list::{End, Fill, List, Where};
 use crate::keyspace::listpack::LpElem;
@@ -60,14 +61,44 @@ fn list_read<'a>(e: &'a mut Engine, c: &mut Client, key: &[u8]) -> Result<Option
     }
 }
 
-/// Deletes `key` when its list became empty.
-fn remove_if_empty(e: &mut Engine, dbi: usize, key: &[u8]) {
+/// Deletes `key` when its list became empty; true when it did.
+fn remove_if_empty(e: &mut Engine, dbi: usize, key: &[u8]) -> bool {
     let empty = matches!(
         e.ks.dbs[dbi].get_raw(key).map(|en| &en.value),
         Some(Value::List(l)) if l.is_empty()
     );
     if empty {
         e.ks.dbs[dbi].remove(key);
+    }
+    empty
+}
+
+/// The keyspace event of a push at `end`.
+fn push_event(end: End) -> &'static str {
+    if end == End::Head {
+        "lpush"
+    } else {
+        "rpush"
+    }
+}
+
+/// The keyspace event of a pop at `end`.
+fn pop_event(end: End) -> &'static str {
+    if end == End::Head {
+        "lpop"
+    } else {
+        "rpop"
+    }
+}
+
+/// After a change to `key` by `event`: deletes it when empty, records the
+/// change, and notifies `event` (and `del` when it went).
+fn changed(e: &mut Engine, c: &mut Client, dbi: usize, key: &[u8], event: &str) {
+    let gone = remove_if_empty(e, dbi, key);
+    modified(e, c, dbi, key);
+    notify(e, c, class::LIST, event, dbi, key);
+    if gone {
+        notify(e, c, class::GENERIC, "del", dbi, key);
     }
 }
 
@@ -131,6 +162,7 @@ fn push_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], end: End, only_e
         }
     };
     modified(e, c, dbi, key);
+    notify(e, c, class::LIST, push_event(end), dbi, key);
     c.reply().int(len as i64);
 }
 
@@ -170,8 +202,7 @@ fn pop_range_reply(e: &mut Engine, c: &mut Client, key: &[u8], end: End, count: 
             None => break,
         }
     }
-    remove_if_empty(e, dbi, key);
-    modified(e, c, dbi, key);
+    changed(e, c, dbi, key, pop_event(end));
 }
 
 fn pop_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], end: End) {
@@ -206,8 +237,7 @@ fn pop_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], end: End) {
         None => {
             let v = l.pop(end).expect("stored lists are not empty");
             c.reply().bulk(&v);
-            remove_if_empty(e, dbi, key);
-            modified(e, c, dbi, key);
+            changed(e, c, dbi, key, pop_event(end));
         }
     }
 }
@@ -270,8 +300,9 @@ fn lset(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     match l.index(i) {
         Some(i) => {
             l.set(i, &args[3], fill);
-            c.reply().ok();
             modified(e, c, dbi, &args[1]);
+            notify(e, c, class::LIST, "lset", dbi, &args[1]);
+            c.reply().ok();
         }
         None => c.reply().error(OUT_OF_RANGE),
     }
@@ -300,6 +331,7 @@ fn linsert(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     if l.insert_at_pivot(&args[3], w, &args[4], fill) {
         let n = l.len();
         modified(e, c, dbi, &args[1]);
+        notify(e, c, class::LIST, "linsert", dbi, &args[1]);
         c.reply().int(n as i64);
     } else {
         c.reply().int(-1);
@@ -374,8 +406,7 @@ fn ltrim(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         None => l.keep_range(0, None),
         Some((s, t)) => l.keep_range(s, Some(t)),
     }
-    remove_if_empty(e, dbi, &args[1]);
-    modified(e, c, dbi, &args[1]);
+    changed(e, c, dbi, &args[1], "ltrim");
     c.reply().ok();
 }
 
@@ -392,8 +423,7 @@ fn lrem(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         Ok(Some(l)) => l.remove_matching(&args[3], count),
     };
     if removed > 0 {
-        remove_if_empty(e, dbi, &args[1]);
-        modified(e, c, dbi, &args[1]);
+        changed(e, c, dbi, &args[1], "lrem");
     }
     c.reply().int(removed as i64);
 }
@@ -530,9 +560,10 @@ fn move_generic(e: &mut Engine, c: &mut Client, src: &[u8], dst: &[u8], from: En
         }
         Err(()) => return,
     }
+    // Redis notifies the push to the destination before the pop.
+    notify(e, c, class::LIST, push_event(to), dbi, dst);
     c.reply().bulk(&v);
-    remove_if_empty(e, dbi, src);
-    modified(e, c, dbi, src);
+    changed(e, c, dbi, src, pop_event(from));
     if src != dst {
         modified(e, c, dbi, dst);
     }
@@ -654,8 +685,7 @@ fn bpop_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], end: End) {
                 out.array(2);
                 out.bulk(key);
                 out.bulk(&v);
-                remove_if_empty(e, dbi, key);
-                modified(e, c, dbi, key);
+                changed(e, c, dbi, key, pop_event(end));
                 return;
             }
         }

@@ -80,7 +80,7 @@ pub fn is(a: &[u8], kw: &str) -> bool {
 pub fn lookup_read<'a>(e: &'a mut Engine, dbi: usize, key: &[u8]) -> Option<&'a mut Entry> {
     let mode = e.expire_mode();
     let now = now_ms();
-    let found = e.ks.dbs[dbi].lookup(key, now, mode);
+    let found = e.ks.dbs[dbi].lookup_read(key, now, mode);
     if found.is_some() {
         e.stats.keyspace_hits += 1;
     } else {
@@ -89,10 +89,30 @@ pub fn lookup_read<'a>(e: &'a mut Engine, dbi: usize, key: &[u8]) -> Option<&'a 
     found
 }
 
+/// Records a read miss of a lookup that bypassed [`lookup_read`] (EXISTS,
+/// TYPE, TTL: Redis's lookupKeyReadWithFlags sends `keymiss` there too).
+pub fn note_miss(e: &mut Engine, dbi: usize, key: &[u8]) {
+    let db = &mut e.ks.dbs[dbi];
+    if db.track_miss {
+        db.events.push(crate::keyspace::KeyEvent::Miss(
+            crate::keyspace::SBytes::new(key),
+        ));
+    }
+}
+
 /// Looks a key up for writing (no hit/miss counting).
 pub fn lookup_write<'a>(e: &'a mut Engine, dbi: usize, key: &[u8]) -> Option<&'a mut Entry> {
     let mode = e.expire_mode();
     e.ks.dbs[dbi].lookup(key, now_ms(), mode)
+}
+
+/// A keyspace notification for `key` (see [`Engine::notify`]): free when
+/// `notify-keyspace-events` leaves `class` out.
+#[inline]
+pub fn notify(e: &mut Engine, c: &mut Client, class: u32, event: &str, dbi: usize, key: &[u8]) {
+    if e.config.notify_keyspace_events & class != 0 {
+        e.notify(Some(c), class, event, dbi, key);
+    }
 }
 
 /// Records that `key` changed: dirty counter and WATCH.

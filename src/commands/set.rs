@@ -3,7 +3,8 @@
 use bytes::Bytes;
 
 use super::keys::parse_cursor;
-use super::{arg_i64, is, lookup_read, lookup_write, modified};
+use super::{arg_i64, is, lookup_read, lookup_write, modified, notify};
+use crate::config::notify as class;
 use crate::dispatch::{acl, errors, flags as f, CommandSpec, Keys};
 use crate::keyspace::set::{Elem, Set};
 use crate::keyspace::{SBytes, Value};
@@ -85,23 +86,35 @@ fn reply_members(c: &mut Client, s: &Set) {
 
 /// Stores `result` at `dst` (deleting `dst` when empty) and replies with
 /// its size, as the *STORE variants do.
-fn store(e: &mut Engine, c: &mut Client, dst: &[u8], result: Set) {
+fn store(e: &mut Engine, c: &mut Client, dst: &[u8], result: Set, event: &str) {
     let dbi = c.db;
     let n = result.len();
     if n > 0 {
         e.ks.dbs[dbi].set(dst, Value::Set(Box::new(result)), false);
         modified(e, c, dbi, dst);
+        notify(e, c, class::SET, event, dbi, dst);
     } else if e.ks.dbs[dbi].remove(dst).is_some() {
         modified(e, c, dbi, dst);
+        notify(e, c, class::GENERIC, "del", dbi, dst);
     }
     c.reply().int(n as i64);
 }
 
-/// Deletes `key` when its set became empty.
-fn drop_if_empty(e: &mut Engine, dbi: usize, key: &[u8]) {
+/// Deletes `key` when its set became empty; true when it did.
+fn drop_if_empty(e: &mut Engine, dbi: usize, key: &[u8]) -> bool {
     if matches!(e.ks.dbs[dbi].get_raw(key).map(|en| &en.value), Some(Value::Set(s)) if s.is_empty())
     {
         e.ks.dbs[dbi].remove(key);
+        return true;
+    }
+    false
+}
+
+/// Notifies `event` on `key`, then `del` when the change emptied it.
+fn notify_change(e: &mut Engine, c: &mut Client, dbi: usize, key: &[u8], event: &str, gone: bool) {
+    notify(e, c, class::SET, event, dbi, key);
+    if gone {
+        notify(e, c, class::GENERIC, "del", dbi, key);
     }
 }
 
@@ -122,6 +135,7 @@ fn sadd(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     if added > 0 {
         e.touch_key(c, dbi, &args[1]);
         e.dirty += added as u64;
+        notify(e, c, class::SET, "sadd", dbi, &args[1]);
     }
     c.reply().int(added as i64);
 }
@@ -146,9 +160,10 @@ fn srem(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         }
     };
     if removed > 0 {
-        drop_if_empty(e, dbi, &args[1]);
+        let gone = drop_if_empty(e, dbi, &args[1]);
         e.touch_key(c, dbi, &args[1]);
         e.dirty += removed as u64;
+        notify_change(e, c, dbi, &args[1], "srem", gone);
     }
     c.reply().int(removed as i64);
 }
@@ -218,8 +233,9 @@ fn spop(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     };
     if let Some(m) = popped {
         c.reply().bulk(&m);
-        drop_if_empty(e, dbi, &args[1]);
+        let gone = drop_if_empty(e, dbi, &args[1]);
         modified(e, c, dbi, &args[1]);
+        notify_change(e, c, dbi, &args[1], "spop", gone);
     }
 }
 
@@ -237,9 +253,10 @@ fn spop_count(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     let mut rng = rand::thread_rng();
     let done = spop_count_inner(e, c, &args[1], count as u64, max, &mut rng);
     if let Some(n) = done {
-        drop_if_empty(e, dbi, &args[1]);
+        let gone = drop_if_empty(e, dbi, &args[1]);
         e.touch_key(c, dbi, &args[1]);
         e.dirty += n as u64;
+        notify_change(e, c, dbi, &args[1], "spop", gone);
     }
 }
 
@@ -425,8 +442,9 @@ fn smove(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         c.reply().int(0);
         return;
     }
-    drop_if_empty(e, dbi, src);
+    let gone = drop_if_empty(e, dbi, src);
     modified(e, c, dbi, src);
+    notify_change(e, c, dbi, src, "srem", gone);
     let added = if dst_exists {
         set_at(e, c, dst, true).is_ok_and(|s| s.is_some_and(|s| s.add(m, max)))
     } else {
@@ -437,6 +455,7 @@ fn smove(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     };
     if added {
         modified(e, c, dbi, dst);
+        notify(e, c, class::SET, "sadd", dbi, dst);
     }
     c.reply().int(1);
 }
@@ -462,6 +481,7 @@ fn inter_generic(e: &mut Engine, c: &mut Client, keys: &[Bytes], mode: InterOut<
             InterOut::Store(dst) => {
                 if e.ks.dbs[dbi].remove(dst).is_some() {
                     modified(e, c, dbi, dst);
+                    notify(e, c, class::GENERIC, "del", dbi, dst);
                 }
                 c.reply().int(0);
             }
@@ -506,7 +526,7 @@ fn inter_generic(e: &mut Engine, c: &mut Client, keys: &[Bytes], mode: InterOut<
             for m in first.iter().filter(|m| in_all(*m)) {
                 result.add_elem(m, max);
             }
-            store(e, c, dst, result);
+            store(e, c, dst, result, "sinterstore");
         }
     }
 }
@@ -611,7 +631,7 @@ fn sunion(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
 /// SUNIONSTORE destination key [key ...]
 fn sunionstore(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     if let Some(r) = union_diff(e, c, &args[2..], Op::Union) {
-        store(e, c, &args[1], r);
+        store(e, c, &args[1], r, "sunionstore");
     }
 }
 
@@ -625,7 +645,7 @@ fn sdiff(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
 /// SDIFFSTORE destination key [key ...]
 fn sdiffstore(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     if let Some(r) = union_diff(e, c, &args[2..], Op::Diff) {
-        store(e, c, &args[1], r);
+        store(e, c, &args[1], r, "sdiffstore");
     }
 }
 

@@ -2,7 +2,8 @@
 
 use bytes::Bytes;
 
-use super::{arg_f64, arg_i64, is, lookup_read, lookup_write, modified};
+use super::{arg_f64, arg_i64, is, lookup_read, lookup_write, modified, notify};
+use crate::config::notify as class;
 use crate::dispatch::{acl, errors, flags as f, CommandSpec, Keys};
 use crate::keyspace::{now_ms, Value};
 use crate::protocol::encode::format_double_human;
@@ -164,6 +165,10 @@ fn set_generic(
         db.set_expire(key, ms);
     }
     modified(e, c, dbi, key);
+    notify(e, c, class::STRING, "set", dbi, key);
+    if at.is_some() {
+        notify(e, c, class::GENERIC, "expire", dbi, key);
+    }
     if fl & SET_GET == 0 {
         c.reply().ok();
     }
@@ -178,6 +183,7 @@ fn setnx(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     }
     e.ks.dbs[dbi].set(&args[1], Value::string(&args[2]), false);
     modified(e, c, dbi, &args[1]);
+    notify(e, c, class::STRING, "set", dbi, &args[1]);
     c.reply().int(1);
 }
 
@@ -220,12 +226,17 @@ fn getex(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         Some(ms) if fl & (EXAT | PXAT) != 0 && ms <= now_ms() => {
             db.remove(key);
             modified(e, c, dbi, key);
+            notify(e, c, class::GENERIC, "del", dbi, key);
         }
         Some(ms) => {
             db.set_expire(key, ms);
             modified(e, c, dbi, key);
+            notify(e, c, class::GENERIC, "expire", dbi, key);
         }
-        None if fl & PERSIST != 0 && db.persist(key) => modified(e, c, dbi, key),
+        None if fl & PERSIST != 0 && db.persist(key) => {
+            modified(e, c, dbi, key);
+            notify(e, c, class::GENERIC, "persist", dbi, key);
+        }
         None => {}
     }
 }
@@ -236,6 +247,7 @@ fn getdel(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         let dbi = c.db;
         if e.ks.dbs[dbi].remove(&args[1]).is_some() {
             modified(e, c, dbi, &args[1]);
+            notify(e, c, class::GENERIC, "del", dbi, &args[1]);
         }
     }
 }
@@ -248,6 +260,7 @@ fn getset(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     let dbi = c.db;
     e.ks.dbs[dbi].set(&args[1], Value::string(&args[2]), false);
     modified(e, c, dbi, &args[1]);
+    notify(e, c, class::STRING, "set", dbi, &args[1]);
 }
 
 /// MGET key [key ...]
@@ -273,6 +286,7 @@ fn mset(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     for kv in args[1..].chunks(2) {
         e.ks.dbs[dbi].set(&kv[0], Value::string(&kv[1]), false);
         modified(e, c, dbi, &kv[0]);
+        notify(e, c, class::STRING, "set", dbi, &kv[0]);
     }
     c.reply().ok();
 }
@@ -293,6 +307,7 @@ fn msetnx(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     for kv in args[1..].chunks(2) {
         e.ks.dbs[dbi].set(&kv[0], Value::string(&kv[1]), false);
         modified(e, c, dbi, &kv[0]);
+        notify(e, c, class::STRING, "set", dbi, &kv[0]);
     }
     c.reply().int(1);
 }
@@ -338,6 +353,7 @@ fn append(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         }
     };
     modified(e, c, dbi, key);
+    notify(e, c, class::STRING, "append", dbi, key);
     c.reply().int(new_len as i64);
 }
 
@@ -430,6 +446,7 @@ fn setrange(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         v[offset as usize..].copy_from_slice(val);
         e.ks.dbs[dbi].set(key, Value::Raw(Box::new(v)), false);
         modified(e, c, dbi, key);
+        notify(e, c, class::STRING, "setrange", dbi, key);
         c.reply().int((offset as usize + val.len()) as i64);
         return;
     }
@@ -452,6 +469,7 @@ fn setrange(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     buf[offset as usize..end].copy_from_slice(val);
     let n = buf.len();
     modified(e, c, dbi, key);
+    notify(e, c, class::STRING, "setrange", dbi, key);
     c.reply().int(n as i64);
 }
 
@@ -486,6 +504,7 @@ fn incr_by(e: &mut Engine, c: &mut Client, key: &[u8], by: i64) {
         None => e.ks.dbs[dbi].set(key, Value::Int(new), false),
     }
     modified(e, c, dbi, key);
+    notify(e, c, class::STRING, "incrby", dbi, key);
     c.reply().int(new);
 }
 
@@ -550,6 +569,7 @@ fn incrbyfloat(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     let text = format_double_human(new);
     e.ks.dbs[dbi].set(key, Value::string(text.as_bytes()), true);
     modified(e, c, dbi, key);
+    notify(e, c, class::STRING, "incrbyfloat", dbi, key);
     c.reply().bulk(text.as_bytes());
 }
 

@@ -8,7 +8,8 @@ use rand::Rng;
 use std::time::Duration;
 
 use super::keys::parse_cursor;
-use super::{arg_i64, is, lookup_read, lookup_write, modified};
+use super::{arg_i64, is, lookup_read, lookup_write, modified, notify};
+use crate::config::notify as class;
 use crate::dispatch::{acl, errors, flags as f, CommandSpec, Keys};
 use crate::keyspace::set::Set;
 use crate::keyspace::zset::{AddFlags, AddOutcome, LexBound, LexRange, Limits, ScoreRange, ZSet};
@@ -160,8 +161,8 @@ fn array_header(out: &mut crate::protocol::Out<'_>, n: usize, withscores: bool) 
     }
 }
 
-/// Removes the key when its set became empty.
-fn drop_if_empty(e: &mut Engine, dbi: usize, key: &[u8]) {
+/// Removes the key when its set became empty; true when it did.
+fn drop_if_empty(e: &mut Engine, dbi: usize, key: &[u8]) -> bool {
     let empty = matches!(
         e.ks.dbs[dbi].get_raw(key).map(|en| &en.value),
         Some(Value::ZSet(z)) if z.is_empty()
@@ -169,19 +170,41 @@ fn drop_if_empty(e: &mut Engine, dbi: usize, key: &[u8]) {
     if empty {
         e.ks.dbs[dbi].remove(key);
     }
+    empty
+}
+
+/// After removing members from `key` by `event`: deletes the key when
+/// empty, records the change, notifies `event` (and `del` when it went).
+fn removed(e: &mut Engine, c: &mut Client, dbi: usize, key: &[u8], event: &str) {
+    let gone = drop_if_empty(e, dbi, key);
+    modified(e, c, dbi, key);
+    notify(e, c, class::ZSET, event, dbi, key);
+    if gone {
+        notify(e, c, class::GENERIC, "del", dbi, key);
+    }
+}
+
+/// The keyspace event of a pop at `end`.
+fn pop_event(end: End) -> &'static str {
+    match end {
+        End::Min => "zpopmin",
+        End::Max => "zpopmax",
+    }
 }
 
 /// Stores `z` at `dst` (replacing any value and TTL) or deletes `dst` when
 /// `z` is empty; replies with the stored length, as the *STORE commands do.
-fn store_result(e: &mut Engine, c: &mut Client, dst: &[u8], z: ZSet) {
+fn store_result(e: &mut Engine, c: &mut Client, dst: &[u8], z: ZSet, event: &str) {
     let dbi = c.db;
     let n = z.len();
     if n > 0 {
         e.ks.dbs[dbi].set(dst, Value::ZSet(Box::new(z)), false);
         modified(e, c, dbi, dst);
+        notify(e, c, class::ZSET, event, dbi, dst);
     } else if lookup_write(e, dbi, dst).is_some() {
         e.ks.dbs[dbi].remove(dst);
         modified(e, c, dbi, dst);
+        notify(e, c, class::GENERIC, "del", dbi, dst);
     }
     c.reply().int(n as i64);
 }
@@ -299,6 +322,8 @@ fn zadd_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], incr_cmd: bool) 
     }
     if added + updated > 0 {
         modified(e, c, dbi, key);
+        let event = if fl.incr { "zincr" } else { "zadd" };
+        notify(e, c, class::ZSET, event, dbi, key);
     }
     if nan {
         c.reply().error(NAN_ERR);
@@ -337,8 +362,7 @@ fn zrem(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         }
     }
     if n > 0 {
-        drop_if_empty(e, dbi, key);
-        modified(e, c, dbi, key);
+        removed(e, c, dbi, key, "zrem");
     }
     c.reply().int(n);
 }
@@ -597,7 +621,7 @@ fn zrange_generic(
                     r
                 }
             };
-            store_result(e, c, dst, result);
+            store_result(e, c, dst, result, "zrangestore");
         }
     }
 }
@@ -676,8 +700,12 @@ fn zremrange_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], by: By) {
     let (lo, hi) = window(z, &spec, false, 0, -1);
     let n = z.remove_ranks(lo, hi);
     if n > 0 {
-        drop_if_empty(e, dbi, key);
-        modified(e, c, dbi, key);
+        let event = match by {
+            By::Score => "zremrangebyscore",
+            By::Lex => "zremrangebylex",
+            By::Rank | By::Auto => "zremrangebyrank",
+        };
+        removed(e, c, dbi, key, event);
     }
     c.reply().int(n as i64);
 }
@@ -772,8 +800,7 @@ fn zpop_generic(
         out.double(s);
     });
     z.remove_ranks(lo, hi);
-    drop_if_empty(e, dbi, key);
-    modified(e, c, dbi, key);
+    removed(e, c, dbi, key, pop_event(end));
 }
 
 fn zpop_cmd(e: &mut Engine, c: &mut Client, args: &[Bytes], end: End) {
@@ -932,8 +959,7 @@ fn bzpop_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], end: End) {
                     out.double(s);
                 });
                 z.remove_ranks(lo, hi);
-                drop_if_empty(e, dbi, key);
-                modified(e, c, dbi, key);
+                removed(e, c, dbi, key, pop_event(end));
                 return;
             }
         }
@@ -1322,7 +1348,12 @@ fn zsetop(
         Some(dst) => {
             let lim = limits(e);
             let z = ZSet::from_sorted(&result, lim);
-            store_result(e, c, dst, z);
+            let event = match op {
+                SetOp::Union => "zunionstore",
+                SetOp::Inter => "zinterstore",
+                SetOp::Diff => "zdiffstore",
+            };
+            store_result(e, c, dst, z, event);
         }
         None => {
             let mut out = c.reply();

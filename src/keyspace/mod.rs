@@ -142,6 +142,17 @@ pub enum ExpireMode {
     Hide,
 }
 
+/// A change to a key that the engine turns into notifications.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyEvent {
+    /// Deleted by lazy or active expiry.
+    Expired(SBytes),
+    /// Created (Redis `dbAdd`).
+    New(SBytes),
+    /// Looked up for reading and absent.
+    Miss(SBytes),
+}
+
 /// One database.
 pub struct Db {
     pub id: usize,
@@ -150,8 +161,14 @@ pub struct Db {
     expire_cursor: u64,
     /// Keys deleted by expiry since the counter was last drained.
     pub expired_count: u64,
-    /// Keys deleted by expiry, for propagation as DEL, drained by the engine.
-    pub expired_keys: Vec<SBytes>,
+    /// What happened to keys since the engine last drained it, in order:
+    /// expiry deletions always; creations when `track_new`, read misses when
+    /// `track_miss` (for keyspace notifications and WATCH).
+    pub events: Vec<KeyEvent>,
+    /// Record key creations in `events` (`notify-keyspace-events` has `n`).
+    pub track_new: bool,
+    /// Record read misses in `events` (`notify-keyspace-events` has `m`).
+    pub track_miss: bool,
     /// Running estimate of the average remaining TTL (ms), as INFO keyspace's avg_ttl.
     pub avg_ttl: i64,
 }
@@ -164,7 +181,9 @@ impl Db {
             expires: Table::new(seed ^ 0x9e37_79b9_7f4a_7c15),
             expire_cursor: 0,
             expired_count: 0,
-            expired_keys: Vec::new(),
+            events: Vec::new(),
+            track_new: false,
+            track_miss: false,
             avg_ttl: 0,
         }
     }
@@ -204,7 +223,7 @@ impl Db {
         if expired && mode == ExpireMode::Delete {
             if let Some(e) = self.remove(key) {
                 self.expired_count += 1;
-                self.expired_keys.push(e.key);
+                self.events.push(KeyEvent::Expired(e.key));
             }
         }
         expired
@@ -224,6 +243,29 @@ impl Db {
         let e = self.peek(key, now, mode)?;
         e.set_clock(lru_clock());
         Some(e)
+    }
+
+    /// [`Db::lookup`] for a read: a miss is recorded when `track_miss`.
+    #[inline]
+    pub fn lookup_read(&mut self, key: &[u8], now: i64, mode: ExpireMode) -> Option<&mut Entry> {
+        if self.expire_if_needed(key, now, mode) {
+            if self.track_miss {
+                self.events.push(KeyEvent::Miss(SBytes::new(key)));
+            }
+            return None;
+        }
+        match self.table.get_mut(key) {
+            Some(e) => {
+                e.set_clock(lru_clock());
+                Some(&mut **e)
+            }
+            None => {
+                if self.track_miss {
+                    self.events.push(KeyEvent::Miss(SBytes::new(key)));
+                }
+                None
+            }
+        }
     }
 
     /// Whether `key` exists (live), without touching its clock.
@@ -247,11 +289,17 @@ impl Db {
             }
             return;
         }
+        if self.track_new {
+            self.events.push(KeyEvent::New(SBytes::new(key)));
+        }
         self.table.insert(Entry::new(SBytes::new(key), value));
     }
 
     /// Adds a key known to be absent.
     pub fn add(&mut self, key: SBytes, value: Value) {
+        if self.track_new {
+            self.events.push(KeyEvent::New(key.clone()));
+        }
         self.table.insert(Entry::new(key, value));
     }
 
@@ -268,6 +316,10 @@ impl Db {
     pub fn insert_entry(&mut self, mut e: Box<Entry>, deadline: Option<i64>) {
         let key = e.key.clone();
         e.set_has_ttl(false);
+        if self.track_new {
+            // Redis deletes a replaced destination first: always a new key.
+            self.events.push(KeyEvent::New(key.clone()));
+        }
         if let Some(old) = self.table.insert(e) {
             if old.has_ttl() {
                 self.expires.remove(key.as_bytes());
@@ -399,7 +451,7 @@ impl Db {
         for k in due {
             if let Some(e) = self.remove(&k) {
                 self.expired_count += 1;
-                self.expired_keys.push(e.key);
+                self.events.push(KeyEvent::Expired(e.key));
             }
         }
         (looked, n)

@@ -34,9 +34,9 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Notify};
 
-use crate::config::Config;
+use crate::config::{notify, Config};
 use crate::dispatch::{CmdStat, CommandTable};
-use crate::keyspace::{now_ms, now_us, ExpireMode, Keyspace};
+use crate::keyspace::{now_ms, now_us, ExpireMode, KeyEvent, Keyspace};
 use crate::Inbox;
 use client::Client;
 
@@ -166,7 +166,7 @@ impl Engine {
     pub fn new(config: Config) -> Engine {
         let commands = command_table();
         let now = now_ms();
-        Engine {
+        let mut e = Engine {
             ks: Keyspace::new(config.databases.max(1)),
             config,
             config_file: None,
@@ -205,7 +205,9 @@ impl Engine {
             latency: BTreeMap::new(),
             peak_memory: 0,
             startup_memory: crate::persistence::memory::allocated(),
-        }
+        };
+        e.sync_notify_flags();
+        e
     }
 
     pub fn next_id(&mut self) -> u64 {
@@ -546,46 +548,117 @@ impl Engine {
         }
     }
 
-    /// Collects the expired-key counters from every database.
-    /// Collects what expiry deleted since the last call: counts it for INFO
-    /// and, as Redis's signalModifiedKey does, makes WATCHers of those keys
-    /// fail their EXEC (`cur` is the client running a command, if any).
+    /// Collects what the keyspace recorded since the last call (expiry
+    /// deletions, and with notifications on, creations and read misses):
+    /// counts expiries for INFO, makes WATCHers of expired keys fail their
+    /// EXEC as Redis's signalModifiedKey does, and publishes the `expired`,
+    /// `new` and `keymiss` notifications in the order things happened
+    /// (`cur` is the client running a command, if any).
     pub fn drain_expired(&mut self, mut cur: Option<&mut Client>) {
         for dbi in 0..self.ks.dbs.len() {
             let db = &mut self.ks.dbs[dbi];
-            if db.expired_count == 0 {
+            if db.events.is_empty() {
                 continue;
             }
             self.stats.expired_keys += db.expired_count;
             db.expired_count = 0;
-            let keys = std::mem::take(&mut db.expired_keys);
-            if self.watched.is_empty() {
-                continue;
-            }
-            for key in keys {
-                let Some(ws) = self.watched.get_mut(&(dbi, Bytes::copy_from_slice(&key))) else {
-                    continue;
+            let events = std::mem::take(&mut db.events);
+            for ev in events {
+                let (class, name, key) = match &ev {
+                    KeyEvent::Expired(k) => {
+                        self.expired_unwatch(cur.as_deref_mut(), dbi, k);
+                        (notify::EXPIRED, "expired", k)
+                    }
+                    KeyEvent::New(k) => (notify::NEW, "new", k),
+                    KeyEvent::Miss(k) => (notify::KEY_MISS, "keymiss", k),
                 };
-                let mut ids = Vec::new();
-                for w in ws.iter_mut() {
-                    if w.expired {
-                        // Watched while already stale: its deletion changes nothing.
-                        w.expired = false;
-                    } else {
-                        ids.push(w.client);
-                    }
+                let flags = self.config.notify_keyspace_events;
+                if flags & class != 0 {
+                    self.publish_event(cur.as_deref_mut(), flags, name, dbi, key);
                 }
-                for id in ids {
-                    match cur.as_deref_mut() {
-                        Some(c) if c.id == id => c.dirty_cas = true,
-                        _ => {
-                            if let Some(o) = self.clients.get_mut(&id) {
-                                o.dirty_cas = true;
-                            }
-                        }
+            }
+        }
+    }
+
+    /// An expired key changed under its WATCHers.
+    fn expired_unwatch(&mut self, mut cur: Option<&mut Client>, dbi: usize, key: &[u8]) {
+        if self.watched.is_empty() {
+            return;
+        }
+        let Some(ws) = self.watched.get_mut(&(dbi, Bytes::copy_from_slice(key))) else {
+            return;
+        };
+        let mut ids = Vec::new();
+        for w in ws.iter_mut() {
+            if w.expired {
+                // Watched while already stale: its deletion changes nothing.
+                w.expired = false;
+            } else {
+                ids.push(w.client);
+            }
+        }
+        for id in ids {
+            match cur.as_deref_mut() {
+                Some(c) if c.id == id => c.dirty_cas = true,
+                _ => {
+                    if let Some(o) = self.clients.get_mut(&id) {
+                        o.dirty_cas = true;
                     }
                 }
             }
+        }
+    }
+
+    /// A keyspace notification (Redis `notifyKeyspaceEvent`): nothing unless
+    /// `notify-keyspace-events` enables `class`, so that a write path pays
+    /// one AND when notifications are off. Events the keyspace recorded
+    /// earlier (expiries, creations, misses) are published first.
+    #[inline]
+    pub fn notify(
+        &mut self,
+        mut cur: Option<&mut Client>,
+        class: u32,
+        event: &str,
+        dbi: usize,
+        key: &[u8],
+    ) {
+        let flags = self.config.notify_keyspace_events;
+        if flags & class == 0 {
+            return;
+        }
+        self.drain_expired(cur.as_deref_mut());
+        self.publish_event(cur, flags, event, dbi, key);
+    }
+
+    /// Publishes `__keyspace@<db>__:<key>` → event (K) and
+    /// `__keyevent@<db>__:<event>` → key (E).
+    fn publish_event(
+        &mut self,
+        mut cur: Option<&mut Client>,
+        flags: u32,
+        event: &str,
+        dbi: usize,
+        key: &[u8],
+    ) {
+        if flags & notify::KEYSPACE != 0 {
+            let mut ch = format!("__keyspace@{dbi}__:").into_bytes();
+            ch.extend_from_slice(key);
+            self.publish(cur.as_deref_mut(), &ch, event.as_bytes());
+        }
+        if flags & notify::KEYEVENT != 0 {
+            let ch = format!("__keyevent@{dbi}__:{event}");
+            self.publish(cur, ch.as_bytes(), key);
+        }
+    }
+
+    /// Brings the keyspace's recording of creations and misses in line with
+    /// `notify-keyspace-events` (after startup and CONFIG SET).
+    pub fn sync_notify_flags(&mut self) {
+        let flags = self.config.notify_keyspace_events;
+        let out = flags & (notify::KEYSPACE | notify::KEYEVENT) != 0;
+        for db in &mut self.ks.dbs {
+            db.track_new = out && flags & notify::NEW != 0;
+            db.track_miss = out && flags & notify::KEY_MISS != 0;
         }
     }
 
