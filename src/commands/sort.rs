@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 
 use bytes::Bytes;
 
-use super::{is, lookup_read, modified};
+use super::{is, lookup_read, modified, notify};
 use crate::dispatch::{acl, errors, flags as f, CommandSpec, Keys};
 use crate::keyspace::list::{End, Fill, List};
 use crate::keyspace::Value;
@@ -401,10 +401,12 @@ fn sort_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], access: Access) 
             if out_len > 0 {
                 e.ks.dbs[dbi].set(&dst, Value::List(Box::new(list)), false);
                 modified(e, c, dbi, &dst);
+                notify(e, c, crate::config::notify::LIST, "sortstore", dbi, &dst);
                 // Redis counts one change per stored element.
                 e.dirty += out_len as u64 - 1;
             } else if e.ks.dbs[dbi].remove(&dst).is_some() {
                 modified(e, c, dbi, &dst);
+                notify(e, c, crate::config::notify::GENERIC, "del", dbi, &dst);
             }
             c.reply().int(out_len as i64);
         }
