@@ -232,6 +232,14 @@ echo "run.sh: server $server"
 echo "run.sh: ${#run_units[@]} unit(s), ${unit_timeout}s limit each, logs in $work/logs"
 run_unit() {
     local u="$1" log start end rc secs status d dest f
+    # Tests listed in skipped.txt would hang waiting for a feature we lack
+    # (e.g. an eviction event): the harness skips them by exact name.
+    local skips=()
+    if [ -f "$here/skipped.txt" ]; then
+        while IFS= read -r name; do
+            [ -n "$name" ] && skips+=(--skiptest "$name")
+        done < <(awk -F' [|] ' -v u="$u" '!/^#/ && $1 == u { print $2 }' "$here/skipped.txt")
+    fi
     log="$work/logs/$u.log"
     mkdir -p "$(dirname "$log")"
     rm -rf "$work/logs/$u.servers"
@@ -245,7 +253,7 @@ run_unit() {
         # The harness' own --timeout (no progress for N s) fires first on a hang
         # and reports the test in progress; `timeout` bounds the whole unit.
         (cd "$work" && exec env TERM=dumb timeout --kill-after=15 "$((unit_timeout + 30))" \
-            tclsh tests/test_helper.tcl --single "$u" "${test_args[@]}") >"$log" 2>&1 </dev/null &
+            tclsh tests/test_helper.tcl --single "$u" "${test_args[@]}" "${skips[@]}") >"$log" 2>&1 </dev/null &
         current_timeout_pid=$!
         wait "$current_timeout_pid" || rc=$?
     fi
