@@ -504,8 +504,10 @@ impl Listpack {
         let bl = encode_backlen(head.entry_len(), &mut back);
         let new_len = head.entry_len() + bl;
         let old_len = range.end - range.start;
+        // Exact growth, as Redis reallocs a listpack to its new size:
+        // doubling would leave up to half of every small collection unused.
         if new_len > old_len {
-            self.buf.reserve(new_len - old_len);
+            self.buf.reserve_exact(new_len - old_len);
         }
         self.buf.splice(
             range,
@@ -568,6 +570,7 @@ impl Listpack {
         let mut back = [0u8; 5];
         let bl = encode_backlen(head.entry_len(), &mut back);
         self.buf.pop();
+        self.buf.reserve_exact(head.n + head.data.len() + bl + 1);
         self.buf.extend_from_slice(&head.bytes[..head.n]);
         self.buf.extend_from_slice(head.data);
         self.buf.extend_from_slice(&back[..bl]);
