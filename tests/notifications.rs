@@ -6,51 +6,8 @@
 mod common;
 use common::*;
 use snapcache::ServerHandle;
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Read;
 use std::time::Duration;
-
-struct Conn {
-    sock: TcpStream,
-}
-
-impl Conn {
-    fn open(s: &ServerHandle) -> Conn {
-        let sock = TcpStream::connect(s.addr()).expect("connect");
-        sock.set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("timeout");
-        Conn { sock }
-    }
-
-    fn send(&mut self, args: &[&str]) {
-        let mut req = format!("*{}\r\n", args.len()).into_bytes();
-        for a in args {
-            req.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
-        }
-        self.sock.write_all(&req).expect("write");
-    }
-
-    fn expect(&mut self, want: &str) {
-        let mut got = vec![0u8; want.len()];
-        self.sock.read_exact(&mut got).expect("read");
-        assert_eq!(String::from_utf8_lossy(&got), want);
-    }
-
-    fn call(&mut self, args: &[&str], want: &str) {
-        self.send(args);
-        self.expect(want);
-    }
-
-    fn resp3(&mut self) {
-        self.send(&["HELLO", "3"]);
-        let mut seen = Vec::new();
-        let mut b = [0u8; 1];
-        while !seen.ends_with(b"$7\r\nmodules\r\n*0\r\n") {
-            self.sock.read_exact(&mut b).expect("read");
-            seen.push(b[0]);
-        }
-    }
-}
 
 fn pmessage(chan: &str, msg: &str) -> String {
     format!(

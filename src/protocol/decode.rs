@@ -292,41 +292,9 @@ impl RequestDecoder {
     }
 }
 
-/// Parses a decimal integer with Redis's `string2ll` rules: optional `-`, no
-/// `+`, no leading zeros (except the number `0` itself), no spaces, at most
-/// 20 characters, no overflow.
-pub fn parse_i64(s: &[u8]) -> Option<i64> {
-    // LONG_STR_SIZE is 21 in Redis, including the terminator.
-    if s.is_empty() || s.len() >= 21 {
-        return None;
-    }
-    if s == b"0" {
-        return Some(0);
-    }
-    let (negative, digits) = match s.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, s),
-    };
-    match digits.first() {
-        Some(b'1'..=b'9') => {}
-        _ => return None,
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
-    if negative {
-        if v > i64::MAX as u64 + 1 {
-            return None;
-        }
-        Some((v as i64).wrapping_neg())
-    } else {
-        i64::try_from(v).ok()
-    }
-}
+/// Parses a decimal integer with Redis's `string2ll` rules (headers of
+/// requests and replies use the same parser as command arguments).
+pub use crate::util::num::string2ll as parse_i64;
 
 #[cfg(test)]
 mod tests {
