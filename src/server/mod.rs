@@ -670,15 +670,43 @@ impl Engine {
         }
     }
 
-    /// A freshly reset keyspace swap for FLUSHALL / FLUSHDB, freed off the
-    /// engine thread when big.
+    /// Drops `garbage` (a deleted value, a flushed database) on the lazyfree
+    /// thread when freeing it would take more than 64 allocations, as
+    /// Redis's LAZYFREE_THRESHOLD; small values are freed here at once.
     pub fn free_later<T: Send + 'static>(&mut self, garbage: T, effort: usize) {
         if effort > 64 {
             self.lazyfreed_objects += effort as u64;
-            std::thread::spawn(move || drop(garbage));
+            lazyfree(Box::new(garbage));
         } else {
             drop(garbage);
         }
+    }
+}
+
+/// Hands big values to the one lazyfree thread, started on first use, so
+/// freeing never stalls the engine and never costs a thread per value.
+fn lazyfree(garbage: Box<dyn Send>) {
+    use std::sync::mpsc::{channel, Sender};
+    use std::sync::Mutex;
+    static TX: OnceLock<Mutex<Sender<Box<dyn Send>>>> = OnceLock::new();
+    let tx = TX.get_or_init(|| {
+        let (tx, rx) = channel::<Box<dyn Send>>();
+        let spawned = std::thread::Builder::new()
+            .name("snapcache-lazyfree".into())
+            .spawn(move || {
+                for g in rx {
+                    drop(g);
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!("could not start the lazyfree thread ({e}); freeing inline");
+        }
+        Mutex::new(tx)
+    });
+    let sender = tx.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    if let Err(std::sync::mpsc::SendError(g)) = sender.send(garbage) {
+        // No lazyfree thread: free here rather than leak.
+        drop(g);
     }
 }
 
