@@ -555,6 +555,10 @@ impl Engine {
     /// `new` and `keymiss` notifications in the order things happened
     /// (`cur` is the client running a command, if any).
     pub fn drain_expired(&mut self, mut cur: Option<&mut Client>) {
+        // Runs after every command: the common case must be one tight scan.
+        if self.ks.dbs.iter().all(|d| d.events.is_empty()) {
+            return;
+        }
         for dbi in 0..self.ks.dbs.len() {
             let db = &mut self.ks.dbs[dbi];
             if db.events.is_empty() {
