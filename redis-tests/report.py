@@ -130,12 +130,18 @@ def human(r):
             f"{r['errored']} errored, {r['skipped']} skipped ({r['seconds']}s)")
 
 
+def printable(s):
+    # Failure texts can quote binary payloads (RESTORE, DUMP): keep the
+    # summaries plain text.
+    return "".join(ch if ch.isprintable() or ch == " " else "?" for ch in s)
+
+
 def md_escape(s):
-    return s.replace("|", "\\|")
+    return printable(s).replace("|", "\\|")
 
 
 def tsv_clean(s):
-    return re.sub(r"[\t\r\n]+", " ", s)
+    return printable(re.sub(r"[\t\r\n]+", " ", s))
 
 
 def summary(results_path, md_path, tsv_path, title):
