@@ -3,7 +3,7 @@
 use bytes::Bytes;
 
 use super::keys::parse_cursor;
-use super::set::parse_scan_opts;
+use super::keys::{parse_scan_opts, ScanOpts, Type};
 use super::{arg_i64, is, lookup_read, lookup_write, modified, notify};
 use crate::config::notify as class;
 use crate::dispatch::{acl, errors, flags as f, CommandSpec, Keys};
@@ -354,7 +354,7 @@ fn hscan(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         }
         Ok(Some(h)) => &*h,
     };
-    let Some((count, pattern)) = parse_scan_opts(c, args, 3) else {
+    let Some(ScanOpts { count, pattern, .. }) = parse_scan_opts(c, args, 3, Type::No) else {
         return;
     };
     let mut found: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();

@@ -357,41 +357,77 @@ pub fn parse_cursor(c: &mut Client, a: &[u8]) -> Option<u64> {
     }
 }
 
+/// Whether a SCAN-family command takes a TYPE option (only SCAN does).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Type {
+    No,
+    Yes,
+}
+
+/// The options of SCAN, SSCAN, HSCAN and ZSCAN.
+pub struct ScanOpts<'a> {
+    /// COUNT, capped so that no step is unbounded (it is only a hint).
+    pub count: usize,
+    /// MATCH, None when absent or `*`.
+    pub pattern: Option<&'a [u8]>,
+    /// TYPE (SCAN only).
+    pub typ: Option<&'a [u8]>,
+}
+
+/// Parses `[MATCH pattern] [COUNT count] [TYPE type]` from `args[from..]`,
+/// as Redis's scanGenericCommand; None after replying with the error.
+pub fn parse_scan_opts<'a>(
+    c: &mut Client,
+    args: &'a [Bytes],
+    from: usize,
+    with_type: Type,
+) -> Option<ScanOpts<'a>> {
+    let mut opts = ScanOpts {
+        count: 10,
+        pattern: None,
+        typ: None,
+    };
+    let mut i = from;
+    while i < args.len() {
+        let left = args.len() - i;
+        if is(&args[i], "count") && left >= 2 {
+            let n = arg_i64(c, &args[i + 1])?;
+            if n < 1 {
+                c.reply().error(errors::SYNTAX);
+                return None;
+            }
+            opts.count = n.min(1 << 20) as usize;
+        } else if is(&args[i], "match") && left >= 2 {
+            let p = &args[i + 1][..];
+            opts.pattern = if p == b"*" { None } else { Some(p) };
+        } else if with_type == Type::Yes && is(&args[i], "type") && left >= 2 {
+            opts.typ = Some(&args[i + 1][..]);
+        } else {
+            c.reply().error(errors::SYNTAX);
+            return None;
+        }
+        i += 2;
+    }
+    Some(opts)
+}
+
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 fn scan(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     let Some(cursor) = parse_cursor(c, &args[1]) else {
         return;
     };
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut typ: Option<&[u8]> = None;
-    let mut i = 2;
-    while i < args.len() {
-        let left = args.len() - i;
-        if is(&args[i], "count") && left >= 2 {
-            let Some(n) = arg_i64(c, &args[i + 1]) else {
-                return;
-            };
-            if n < 1 {
-                c.reply().error(errors::SYNTAX);
-                return;
-            }
-            count = n;
-        } else if is(&args[i], "match") && left >= 2 {
-            let p = &args[i + 1][..];
-            pattern = if p == b"*" { None } else { Some(p) };
-        } else if is(&args[i], "type") && left >= 2 {
-            typ = Some(&args[i + 1][..]);
-        } else {
-            c.reply().error(errors::SYNTAX);
-            return;
-        }
-        i += 2;
-    }
+    let Some(ScanOpts {
+        count,
+        pattern,
+        typ,
+    }) = parse_scan_opts(c, args, 2, Type::Yes)
+    else {
+        return;
+    };
     let dbi = c.db;
     let mut found: Vec<Bytes> = Vec::new();
     let want_kind = typ.map(Kind::from_name);
-    let next = e.ks.dbs[dbi].scan(cursor, count.min(1 << 20) as usize, |entry| {
+    let next = e.ks.dbs[dbi].scan(cursor, count, |entry| {
         if let Some(p) = pattern {
             if !string_match(p, &entry.key, false) {
                 return;

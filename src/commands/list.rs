@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::{is, lookup_read, lookup_write, modified, notify};
 use crate::config::notify as class;
-use crate::dispatch::{acl, errors, flags as f, CommandSpec, Keys};
+use crate::dispatch::{acl, errors, flags as f, numkeys_keys, CommandSpec, Keys};
 use crate::keyspace::list::{End, Fill, List, Where};
 use crate::keyspace::listpack::LpElem;
 use crate::keyspace::{Kind, SBytes, Value};
@@ -769,21 +769,11 @@ fn brpoplpush(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
 }
 
 fn blmpop_keys(args: &[Bytes]) -> Vec<usize> {
-    let n = args
-        .get(2)
-        .and_then(|a| num::string2ll(a))
-        .and_then(|n| usize::try_from(n).ok())
-        .unwrap_or(0);
-    (3..args.len()).take(n).collect()
+    numkeys_keys(args, 2, None)
 }
 
 fn lmpop_keys(args: &[Bytes]) -> Vec<usize> {
-    let n = args
-        .get(1)
-        .and_then(|a| num::string2ll(a))
-        .and_then(|n| usize::try_from(n).ok())
-        .unwrap_or(0);
-    (2..args.len()).take(n).collect()
+    numkeys_keys(args, 1, None)
 }
 
 const R: u64 = acl::READ | acl::LIST;

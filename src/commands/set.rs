@@ -2,10 +2,10 @@
 
 use bytes::Bytes;
 
-use super::keys::parse_cursor;
+use super::keys::{parse_cursor, parse_scan_opts, ScanOpts, Type};
 use super::{arg_i64, is, lookup_read, lookup_write, modified, notify};
 use crate::config::notify as class;
-use crate::dispatch::{acl, errors, flags as f, CommandSpec, Keys};
+use crate::dispatch::{acl, errors, flags as f, numkeys_keys, CommandSpec, Keys};
 use crate::keyspace::set::{Elem, Set};
 use crate::keyspace::{SBytes, Value};
 use crate::server::client::Client;
@@ -649,38 +649,6 @@ fn sdiffstore(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     }
 }
 
-/// Parses `[MATCH pattern] [COUNT count]` from `args[from..]` for the
-/// SSCAN/HSCAN/ZSCAN family; None after replying with the error.
-pub(super) fn parse_scan_opts<'a>(
-    c: &mut Client,
-    args: &'a [Bytes],
-    from: usize,
-) -> Option<(usize, Option<&'a [u8]>)> {
-    let mut count = 10usize;
-    let mut pattern = None;
-    let mut i = from;
-    while i < args.len() {
-        let left = args.len() - i;
-        if is(&args[i], "count") && left >= 2 {
-            let n = arg_i64(c, &args[i + 1])?;
-            if n < 1 {
-                c.reply().error(errors::SYNTAX);
-                return None;
-            }
-            // A count is a hint; cap it so no step is unbounded.
-            count = n.min(1 << 20) as usize;
-        } else if is(&args[i], "match") && left >= 2 {
-            let p = &args[i + 1][..];
-            pattern = if p == b"*" { None } else { Some(p) };
-        } else {
-            c.reply().error(errors::SYNTAX);
-            return None;
-        }
-        i += 2;
-    }
-    Some((count, pattern))
-}
-
 /// SSCAN key cursor [MATCH pattern] [COUNT count]
 fn sscan(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     let Some(cursor) = parse_cursor(c, &args[2]) else {
@@ -694,7 +662,7 @@ fn sscan(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         }
         Ok(Some(s)) => &*s,
     };
-    let Some((count, pattern)) = parse_scan_opts(c, args, 3) else {
+    let Some(ScanOpts { count, pattern, .. }) = parse_scan_opts(c, args, 3, Type::No) else {
         return;
     };
     let mut found: Vec<Vec<u8>> = Vec::new();
@@ -715,13 +683,8 @@ fn sscan(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
 }
 
 /// Key positions of SINTERCARD-style commands: `numkeys` then the keys.
-fn numkeys_keys(args: &[Bytes]) -> Vec<usize> {
-    let n = args
-        .get(1)
-        .and_then(|a| crate::util::num::string2ll(a))
-        .unwrap_or(0)
-        .max(0) as usize;
-    (2..args.len().min(2usize.saturating_add(n))).collect()
+fn numkeys_at_1(args: &[Bytes]) -> Vec<usize> {
+    numkeys_keys(args, 1, None)
 }
 
 const R: u64 = acl::READ | acl::SET;
@@ -827,7 +790,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         Keys::NONE,
         sintercard,
     )
-    .keys_fn(numkeys_keys)
+    .keys_fn(numkeys_at_1)
     .group("set"),
     CommandSpec::new(
         "sinterstore",

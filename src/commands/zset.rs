@@ -7,10 +7,10 @@ use bytes::Bytes;
 use rand::Rng;
 use std::time::Duration;
 
-use super::keys::parse_cursor;
+use super::keys::{parse_cursor, parse_scan_opts, ScanOpts, Type};
 use super::{arg_i64, is, lookup_read, lookup_write, modified, notify};
 use crate::config::notify as class;
-use crate::dispatch::{acl, errors, flags as f, CommandSpec, Keys};
+use crate::dispatch::{acl, errors, flags as f, numkeys_keys, CommandSpec, Keys};
 use crate::keyspace::set::Set;
 use crate::keyspace::zset::{AddFlags, AddOutcome, LexBound, LexRange, Limits, ScoreRange, ZSet};
 use crate::keyspace::{Kind, SBytes, Value};
@@ -989,12 +989,7 @@ fn bzpopmax(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
 }
 
 fn keys_numkeys_at_2(args: &[Bytes]) -> Vec<usize> {
-    let n = args
-        .get(2)
-        .and_then(|a| crate::util::num::string2ll(a))
-        .and_then(|n| usize::try_from(n).ok())
-        .unwrap_or(0);
-    (3..args.len()).take(n).collect()
+    numkeys_keys(args, 2, None)
 }
 
 /// ZRANDMEMBER key [count [WITHSCORES]]
@@ -1408,36 +1403,16 @@ fn zscan(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     let Some(cursor) = parse_cursor(c, &args[2]) else {
         return;
     };
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < args.len() {
-        let left = args.len() - i;
-        if is(&args[i], "count") && left >= 2 {
-            let Some(n) = arg_i64(c, &args[i + 1]) else {
-                return;
-            };
-            if n < 1 {
-                c.reply().error(errors::SYNTAX);
-                return;
-            }
-            count = n;
-        } else if is(&args[i], "match") && left >= 2 {
-            let p = &args[i + 1][..];
-            pattern = if p == b"*" { None } else { Some(p) };
-        } else {
-            c.reply().error(errors::SYNTAX);
-            return;
-        }
-        i += 2;
-    }
+    let Some(ScanOpts { count, pattern, .. }) = parse_scan_opts(c, args, 3, Type::No) else {
+        return;
+    };
     let Ok(found) = zread(e, c, &args[1]) else {
         return;
     };
     let mut items: Vec<(Vec<u8>, f64)> = Vec::new();
     let next = match found {
         None => 0,
-        Some(z) => z.scan(cursor, count.min(1 << 20) as usize, |m, s| {
+        Some(z) => z.scan(cursor, count, |m, s| {
             if pattern.is_none_or(|p| string_match(p, m, false)) {
                 items.push((m.to_vec(), s));
             }
@@ -1461,19 +1436,6 @@ fn keys_numkeys_at_1(args: &[Bytes]) -> Vec<usize> {
 /// Keys of the *STORE forms: the destination, then numkeys at 2.
 fn keys_store(args: &[Bytes]) -> Vec<usize> {
     numkeys_keys(args, 2, Some(1))
-}
-
-fn numkeys_keys(args: &[Bytes], at: usize, dst: Option<usize>) -> Vec<usize> {
-    let mut v: Vec<usize> = dst.into_iter().collect();
-    let Some(n) = args.get(at).and_then(|a| num::string2ll(a)) else {
-        return v;
-    };
-    if n < 1 {
-        return v;
-    }
-    let n = (n as u64).min(args.len() as u64) as usize;
-    v.extend((at + 1..at + 1 + n).filter(|&i| i < args.len()));
-    v
 }
 
 const Z: u64 = acl::SORTEDSET;

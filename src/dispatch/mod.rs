@@ -25,6 +25,21 @@ pub type Handler = fn(&mut Engine, &mut Client, &[Bytes]);
 /// Finds the key positions of a command the legacy triple cannot describe.
 pub type KeysFn = fn(&[Bytes]) -> Vec<usize>;
 
+/// Key positions of the `numkeys key [key ...]` commands (LMPOP, ZUNION,
+/// SINTERCARD, ...): numkeys at `at`, the keys right after it, and the
+/// destination key first when there is one. A bad or negative numkeys
+/// gives no keys; the count never reaches past the arguments.
+pub fn numkeys_keys(args: &[Bytes], at: usize, dst: Option<usize>) -> Vec<usize> {
+    let mut v: Vec<usize> = dst.into_iter().collect();
+    let n = args
+        .get(at)
+        .and_then(|a| crate::util::num::string2ll(a))
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(0);
+    v.extend((at + 1..args.len()).take(n));
+    v
+}
+
 /// Command flags, as Redis's `CMD_*` (and their names in COMMAND INFO).
 pub mod flags {
     pub const WRITE: u64 = 1 << 0;
