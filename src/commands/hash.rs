@@ -4,7 +4,7 @@ use bytes::Bytes;
 
 use super::keys::parse_cursor;
 use super::keys::{parse_scan_opts, ScanOpts, Type};
-use super::{arg_i64, is, lookup_read, lookup_write, modified, notify};
+use super::{arg_i64, is, modified, notify, typed, Access};
 use crate::config::notify as class;
 use crate::dispatch::{acl, errors, flags as f, CommandSpec, Keys};
 use crate::keyspace::hash::{Hash, Limits};
@@ -37,22 +37,11 @@ fn hash_at<'a>(
     key: &[u8],
     write: bool,
 ) -> Result<Option<&'a mut Hash>, ()> {
-    let dbi = c.db;
-    let found = if write {
-        lookup_write(e, dbi, key)
-    } else {
-        lookup_read(e, dbi, key)
-    };
-    match found {
-        None => Ok(None),
-        Some(entry) => match &mut entry.value {
-            Value::Hash(h) => Ok(Some(h)),
-            _ => {
-                c.reply().error(errors::WRONGTYPE);
-                Err(())
-            }
-        },
-    }
+    let access = if write { Access::Write } else { Access::Read };
+    typed(e, c, key, access, |v| match v {
+        Value::Hash(x) => Some(&mut **x),
+        _ => None,
+    })
 }
 
 /// The hash at `key` for a write, created empty when absent; None after

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use std::time::Duration;
 
-use super::{is, lookup_read, lookup_write, modified, notify};
+use super::{is, modified, notify, typed, Access};
 use crate::config::notify as class;
 use crate::dispatch::{acl, errors, flags as f, numkeys_keys, CommandSpec, Keys};
 use crate::keyspace::list::{End, Fill, List, Where};
@@ -29,36 +29,25 @@ fn reply_elem(out: &mut Out, el: LpElem<'_>) {
     }
 }
 
+fn pick_list(v: &mut Value) -> Option<&mut List> {
+    match v {
+        Value::List(l) => Some(l),
+        _ => None,
+    }
+}
+
 /// The list at `key` for writing: `Err` after replying WRONGTYPE.
 fn list_write<'a>(
     e: &'a mut Engine,
     c: &mut Client,
     key: &[u8],
 ) -> Result<Option<&'a mut List>, ()> {
-    match lookup_write(e, c.db, key) {
-        None => Ok(None),
-        Some(entry) => match &mut entry.value {
-            Value::List(l) => Ok(Some(l)),
-            _ => {
-                c.reply().error(errors::WRONGTYPE);
-                Err(())
-            }
-        },
-    }
+    typed(e, c, key, Access::Write, pick_list)
 }
 
 /// The list at `key` for reading: `Err` after replying WRONGTYPE.
 fn list_read<'a>(e: &'a mut Engine, c: &mut Client, key: &[u8]) -> Result<Option<&'a List>, ()> {
-    match lookup_read(e, c.db, key) {
-        None => Ok(None),
-        Some(entry) => match &entry.value {
-            Value::List(l) => Ok(Some(l)),
-            _ => {
-                c.reply().error(errors::WRONGTYPE);
-                Err(())
-            }
-        },
-    }
+    typed(e, c, key, Access::Read, pick_list).map(|l| l.map(|l| &*l))
 }
 
 /// Deletes `key` when its list became empty; true when it did.

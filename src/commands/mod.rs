@@ -22,7 +22,7 @@ mod zset;
 
 use crate::dispatch::errors;
 use crate::dispatch::CommandSpec;
-use crate::keyspace::{now_ms, Entry};
+use crate::keyspace::{now_ms, Entry, Value};
 use crate::server::client::Client;
 use crate::server::Engine;
 use crate::util::num;
@@ -97,6 +97,41 @@ pub fn note_miss(e: &mut Engine, dbi: usize, key: &[u8]) {
         db.events.push(crate::keyspace::KeyEvent::Miss(
             crate::keyspace::SBytes::new(key),
         ));
+    }
+}
+
+/// How a command looks a key up: as a read (counting keyspace hits and
+/// misses) or as a write.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+/// The value at `key` when `pick` accepts its type: Ok(None) when the key
+/// is absent, Err after replying WRONGTYPE. Every family's typed lookup
+/// (list, hash, set, sorted set) goes through here.
+pub fn typed<'a, T: ?Sized>(
+    e: &'a mut Engine,
+    c: &mut Client,
+    key: &[u8],
+    access: Access,
+    pick: fn(&mut Value) -> Option<&mut T>,
+) -> Result<Option<&'a mut T>, ()> {
+    let dbi = c.db;
+    let found = match access {
+        Access::Read => lookup_read(e, dbi, key),
+        Access::Write => lookup_write(e, dbi, key),
+    };
+    match found {
+        None => Ok(None),
+        Some(entry) => match pick(&mut entry.value) {
+            Some(v) => Ok(Some(v)),
+            None => {
+                c.reply().error(errors::WRONGTYPE);
+                Err(())
+            }
+        },
     }
 }
 

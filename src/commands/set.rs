@@ -3,7 +3,7 @@
 use bytes::Bytes;
 
 use super::keys::{parse_cursor, parse_scan_opts, ScanOpts, Type};
-use super::{arg_i64, is, lookup_read, lookup_write, modified, notify};
+use super::{arg_i64, is, lookup_write, modified, notify, typed, Access};
 use crate::config::notify as class;
 use crate::dispatch::{acl, errors, flags as f, numkeys_keys, CommandSpec, Keys};
 use crate::keyspace::set::{Elem, Set};
@@ -29,22 +29,11 @@ fn set_at<'a>(
     key: &[u8],
     write: bool,
 ) -> Result<Option<&'a mut Set>, ()> {
-    let dbi = c.db;
-    let found = if write {
-        lookup_write(e, dbi, key)
-    } else {
-        lookup_read(e, dbi, key)
-    };
-    match found {
-        None => Ok(None),
-        Some(entry) => match &mut entry.value {
-            Value::Set(s) => Ok(Some(s)),
-            _ => {
-                c.reply().error(errors::WRONGTYPE);
-                Err(())
-            }
-        },
-    }
+    let access = if write { Access::Write } else { Access::Read };
+    typed(e, c, key, access, |v| match v {
+        Value::Set(x) => Some(&mut **x),
+        _ => None,
+    })
 }
 
 /// Looks every key up (expiry, hit counting, type check) for a multi-key

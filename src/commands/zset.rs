@@ -8,7 +8,7 @@ use rand::Rng;
 use std::time::Duration;
 
 use super::keys::{parse_cursor, parse_scan_opts, ScanOpts, Type};
-use super::{arg_i64, is, lookup_read, lookup_write, modified, notify};
+use super::{arg_i64, is, lookup_read, lookup_write, modified, notify, typed, Access};
 use crate::config::notify as class;
 use crate::dispatch::{acl, errors, flags as f, numkeys_keys, CommandSpec, Keys};
 use crate::keyspace::set::Set;
@@ -34,33 +34,20 @@ fn limits(e: &Engine) -> Limits {
 
 /// The sorted set at `key` for reading: `Ok(None)` when missing, `Err(())`
 /// after replying WRONGTYPE.
-fn zread<'a>(e: &'a mut Engine, c: &mut Client, key: &[u8]) -> Result<Option<&'a mut ZSet>, ()> {
-    let dbi = c.db;
-    match lookup_read(e, dbi, key) {
-        None => Ok(None),
-        Some(entry) => match &mut entry.value {
-            Value::ZSet(z) => Ok(Some(z)),
-            _ => {
-                c.reply().error(errors::WRONGTYPE);
-                Err(())
-            }
-        },
+fn pick_zset(v: &mut Value) -> Option<&mut ZSet> {
+    match v {
+        Value::ZSet(z) => Some(z),
+        _ => None,
     }
+}
+
+fn zread<'a>(e: &'a mut Engine, c: &mut Client, key: &[u8]) -> Result<Option<&'a mut ZSet>, ()> {
+    typed(e, c, key, Access::Read, pick_zset)
 }
 
 /// As [`zread`], for writing.
 fn zwrite<'a>(e: &'a mut Engine, c: &mut Client, key: &[u8]) -> Result<Option<&'a mut ZSet>, ()> {
-    let dbi = c.db;
-    match lookup_write(e, dbi, key) {
-        None => Ok(None),
-        Some(entry) => match &mut entry.value {
-            Value::ZSet(z) => Ok(Some(z)),
-            _ => {
-                c.reply().error(errors::WRONGTYPE);
-                Err(())
-            }
-        },
-    }
+    typed(e, c, key, Access::Write, pick_zset)
 }
 
 /// Parses a long like getLongFromObjectOrReply, replying `msg` (or the
