@@ -17,7 +17,8 @@ pub mod config;
 mod dispatch;
 #[doc(hidden)]
 pub mod keyspace;
-mod persistence;
+#[doc(hidden)]
+pub mod persistence;
 pub mod protocol;
 mod server;
 mod util;

@@ -2,3 +2,4 @@
 //! the AOF arrive with their issues.
 
 pub mod memory;
+pub mod rdb;
