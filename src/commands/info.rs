@@ -273,10 +273,11 @@ fn clients_section(e: &Engine, c: &Client, out: &mut String) {
          client_recent_max_input_buffer:{max_in}\r\n\
          client_recent_max_output_buffer:{max_out}\r\n\
          blocked_clients:{}\r\n\
-         tracking_clients:0\r\n\
+         tracking_clients:{}\r\n\
          clients_in_timeout_table:0\r\n",
         e.config.maxclients,
-        e.blocked_clients + e.postponed_clients
+        e.blocked_clients + e.postponed_clients,
+        e.tracking.clients
     );
 }
 
@@ -545,9 +546,9 @@ fn stats_section(e: &Engine, out: &mut String) {
          active_defrag_key_misses:0\r\n\
          total_active_defrag_time:0\r\n\
          current_active_defrag_time:0\r\n\
-         tracking_total_keys:0\r\n\
-         tracking_total_items:0\r\n\
-         tracking_total_prefixes:0\r\n\
+         tracking_total_keys:{}\r\n\
+         tracking_total_items:{}\r\n\
+         tracking_total_prefixes:{}\r\n\
          unexpected_error_replies:0\r\n\
          total_error_replies:{}\r\n\
          dump_payload_sanitizations:0\r\n\
@@ -573,6 +574,9 @@ fn stats_section(e: &Engine, out: &mut String) {
         e.pubsub.channels.len(),
         e.pubsub.patterns.len(),
         e.pubsub.shard_channels.len(),
+        e.tracking.total_keys(),
+        e.tracking.total_items(),
+        e.tracking.total_prefixes(),
         s.error_replies,
         s.reads_processed,
         s.writes_processed,

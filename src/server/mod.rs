@@ -21,6 +21,7 @@ pub mod latency;
 pub mod log;
 pub mod main;
 pub mod pubsub;
+pub mod tracking;
 
 use bytes::Bytes;
 use rand::rngs::SmallRng;
@@ -123,6 +124,8 @@ pub struct Engine {
     pub watched: HashMap<(usize, Bytes), Vec<Watcher>>,
     pub monitors: Vec<u64>,
     pub pubsub: pubsub::PubSub,
+    /// Client-side caching: the tracking and BCAST prefix tables.
+    pub tracking: tracking::Tracking,
     pub slowlog: VecDeque<SlowEntry>,
     pub slowlog_next_id: u64,
     /// Changes since the last save (rdb_changes_since_last_save).
@@ -179,6 +182,7 @@ impl Engine {
             watched: HashMap::new(),
             monitors: Vec::new(),
             pubsub: Default::default(),
+            tracking: Default::default(),
             slowlog: VecDeque::new(),
             slowlog_next_id: 0,
             dirty: 0,
@@ -323,8 +327,19 @@ impl Engine {
     /// Called after a command changed the dataset.
     pub fn after_write(&mut self, _c: &mut Client, _args: &[Bytes]) {}
 
-    /// Marks `key` modified: WATCHers of it will fail their EXEC.
+    /// Marks `key` modified (Redis's signalModifiedKey): WATCHers of it
+    /// will fail their EXEC, tracking clients get it invalidated.
     pub fn touch_key(&mut self, cur: &mut Client, db: usize, key: &[u8]) {
+        if self.tracking.clients != 0 {
+            let id = cur.id;
+            self.tracking_invalidate(
+                Some(cur),
+                Some(id),
+                key,
+                true,
+                tracking::Deliver::AfterReply,
+            );
+        }
         if self.watched.is_empty() {
             return;
         }
@@ -368,6 +383,7 @@ impl Engine {
     /// Before database `emptied` is flushed (`replaced_with` None) or
     /// swapped with `replaced_with`: flags WATCHers whose keys logically change.
     pub fn touch_db(&mut self, cur: &mut Client, emptied: usize, replaced_with: Option<usize>) {
+        self.tracking_flushed(cur);
         if self.watched.is_empty() {
             return;
         }
@@ -458,6 +474,7 @@ impl Engine {
             self.monitors.retain(|&i| i != c.id);
         }
         self.pubsub_forget(c);
+        self.tracking_disable(c);
     }
 
     /// Adds a latency monitor sample for `event` when it reaches
@@ -507,6 +524,7 @@ impl Engine {
             self.active_expire_cycle(now);
         }
         self.drain_expired(None);
+        self.tracking_cron();
         self.pubsub_cron();
         sample(&mut self.stats.ops_samples, now, self.stats.commands);
         sample(
@@ -571,6 +589,10 @@ impl Engine {
                 let (class, name, key) = match &ev {
                     KeyEvent::Expired(k) => {
                         self.expired_unwatch(cur.as_deref_mut(), dbi, k);
+                        if self.tracking.clients != 0 {
+                            let deliver = tracking::Deliver::AfterReply;
+                            self.tracking_invalidate(cur.as_deref_mut(), None, k, true, deliver);
+                        }
                         (notify::EXPIRED, "expired", k)
                     }
                     KeyEvent::New(k) => (notify::NEW, "new", k),
