@@ -535,3 +535,49 @@ impl Engine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(pairs: &[(&str, Option<u64>)]) -> BTreeMap<Bytes, Option<u64>> {
+        pairs
+            .iter()
+            .map(|(k, m)| (Bytes::copy_from_slice(k.as_bytes()), *m))
+            .collect()
+    }
+
+    #[test]
+    fn broadcast_payload_lists_keys_in_order_and_honours_noloop() {
+        let k = keys(&[("b", Some(7)), ("a", None), ("c", Some(8))]);
+        let all = encode_keys(&k, None).expect("keys");
+        assert_eq!(all, b"*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n");
+        let not7 = encode_keys(&k, Some(7)).expect("keys");
+        assert_eq!(not7, b"*2\r\n$1\r\na\r\n$1\r\nc\r\n");
+        let only7 = keys(&[("x", Some(7))]);
+        assert_eq!(encode_keys(&only7, Some(7)), None);
+    }
+
+    #[test]
+    fn messages_follow_the_receivers_protocol() {
+        let mut c = Client::new(1, "a:1".into(), "b:2".into(), 7, true);
+        let key = one_key(b"k");
+        // RESP2 on its own connection: nothing can carry it.
+        assert_eq!(encode_for(&c, false, &Payload::Keys(&key)), None);
+        assert_eq!(encode_for(&c, true, &Payload::Keys(&key)), None);
+        c.subscriptions = 1;
+        assert_eq!(
+            encode_for(&c, true, &Payload::All).expect("a message"),
+            b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n$-1\r\n"
+        );
+        c.proto = Proto::Resp3;
+        assert_eq!(
+            encode_for(&c, false, &Payload::Keys(&key)).expect("a push"),
+            b">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n"
+        );
+        assert_eq!(
+            encode_for(&c, true, &Payload::All).expect("a push"),
+            b">2\r\n$10\r\ninvalidate\r\n_\r\n"
+        );
+    }
+}
