@@ -484,8 +484,8 @@ fn debug(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         c.reply().error(&msg);
     } else if is(sub, "change-repl-id") && argc == 2 {
         tracing::warn!("Changing replication IDs after receiving DEBUG change-repl-id");
-        // The primary replication id arrives with replication; until then
-        // only the secondary one exists to clear.
+        // Redis's changeReplicationId + clearReplicationId2.
+        e.repl.replid = crate::server::random_hex(40);
         e.replid2 = "0".repeat(40);
         c.reply().ok();
     } else if is(sub, "stringmatch-test") && argc == 2 {

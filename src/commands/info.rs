@@ -583,18 +583,20 @@ fn replication_section(e: &Engine, out: &mut String) {
     let _ = write!(
         out,
         "role:master\r\n\
-         connected_slaves:0\r\n\
+         connected_slaves:{}\r\n\
          master_failover_state:no-failover\r\n\
          master_replid:{}\r\n\
          master_replid2:{}\r\n\
-         master_repl_offset:0\r\n\
+         master_repl_offset:{}\r\n\
          second_repl_offset:-1\r\n\
          repl_backlog_active:0\r\n\
          repl_backlog_size:{}\r\n\
          repl_backlog_first_byte_offset:0\r\n\
          repl_backlog_histlen:0\r\n",
-        e.run_id,
+        e.repl.replicas.len(),
+        e.repl.replid,
         e.replid2,
+        e.repl.offset,
         e.config
             .get_value("repl-backlog-size")
             .unwrap_or_else(|| "1048576".into()),

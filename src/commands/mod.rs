@@ -13,6 +13,7 @@ mod introspection;
 mod keys;
 mod list;
 mod pubsub;
+mod replication;
 mod server;
 mod set;
 mod sort;
@@ -46,6 +47,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     zset::COMMANDS,
     pubsub::COMMANDS,
     sort::COMMANDS,
+    replication::COMMANDS,
 ];
 
 /// Parses an integer argument or replies with Redis's error.

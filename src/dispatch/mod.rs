@@ -63,6 +63,9 @@ pub mod flags {
     pub const NO_MULTI: u64 = 1 << 24;
     pub const MOVABLE_KEYS: u64 = 1 << 25;
     pub const ALLOW_BUSY: u64 = 1 << 26;
+    /// RANDOMKEY, SCAN: keys they expire are not wrapped in MULTI/EXEC
+    /// (Redis's CMD_TOUCHES_ARBITRARY_KEYS; COMMAND INFO doesn't list it).
+    pub const TOUCHES_ARBITRARY_KEYS: u64 = 1 << 27;
 
     /// Names in the order COMMAND INFO lists them.
     pub const NAMES: &[(u64, &str)] = &[
@@ -521,6 +524,7 @@ fn finish_reply(c: &mut Client, start: usize) {
             drop_replies_since(c, start);
             c.reply_mode = ReplyMode::On;
         }
+        ReplyMode::ReplicaStarting => c.reply_mode = ReplyMode::Off,
     }
     c.push_spans.clear();
 }
@@ -611,6 +615,7 @@ pub fn call(e: &mut Engine, c: &mut Client, idx: usize, args: &[Bytes]) {
     let dirty_before = e.dirty;
     let start = std::time::Instant::now();
     c.cmd_index = Some(idx);
+    let prop = e.prop_enter();
     handler(e, c, args);
     let ns = start.elapsed().as_nanos() as u64;
     let usec = ns / 1000;
@@ -631,6 +636,9 @@ pub fn call(e: &mut Engine, c: &mut Client, idx: usize, args: &[Bytes]) {
     }
     e.stats.commands += 1;
     e.drain_expired(Some(c));
+    let is_exec = spec.name == "exec";
+    e.prop_leave(prop, c.db, args, e.dirty != dirty_before, is_exec);
+    e.propagate_pending(!spec.has(flags::TOUCHES_ARBITRARY_KEYS));
     c.last_cmd = idx;
     if !spec.has(flags::SKIP_SLOWLOG) {
         e.slowlog_push(c, args, usec);

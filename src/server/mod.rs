@@ -20,6 +20,7 @@ pub mod conn;
 pub mod latency;
 pub mod log;
 pub mod main;
+pub mod propagate;
 pub mod pubsub;
 
 use bytes::Bytes;
@@ -160,6 +161,8 @@ pub struct Engine {
     pub peak_memory: u64,
     /// `used_memory` right after start-up (INFO used_memory_startup).
     pub startup_memory: u64,
+    /// Propagation of writes to replicas (and later the AOF).
+    pub repl: propagate::Repl,
 }
 
 impl Engine {
@@ -205,6 +208,7 @@ impl Engine {
             latency: BTreeMap::new(),
             peak_memory: 0,
             startup_memory: crate::persistence::memory::allocated(),
+            repl: propagate::Repl::new(random_hex(40)),
         };
         e.sync_notify_flags();
         e
@@ -458,6 +462,7 @@ impl Engine {
             self.monitors.retain(|&i| i != c.id);
         }
         self.pubsub_forget(c);
+        self.detach_replica(c);
     }
 
     /// Adds a latency monitor sample for `event` when it reaches
@@ -571,6 +576,8 @@ impl Engine {
                 let (class, name, key) = match &ev {
                     KeyEvent::Expired(k) => {
                         self.expired_unwatch(cur.as_deref_mut(), dbi, k);
+                        let lazy = self.config.lazyfree_lazy_expire;
+                        self.propagate_deletion(dbi, k, lazy);
                         (notify::EXPIRED, "expired", k)
                     }
                     KeyEvent::New(k) => (notify::NEW, "new", k),
@@ -582,6 +589,9 @@ impl Engine {
                 }
             }
         }
+        // Outside a command (active expiry) each batch is fed out now,
+        // unwrapped; inside one, call() feeds it with the command.
+        self.propagate_pending(false);
     }
 
     /// An expired key changed under its WATCHers.

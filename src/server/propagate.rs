@@ -1,0 +1,219 @@
+//! Propagation: what a write command replays elsewhere (replicas now, the AOF
+//! later), as Redis 7.0's `call()` / `alsoPropagate()` /
+//! `propagatePendingCommands()` do it.
+//!
+//! Every top-level command collects its operations in `pending`: the DELs of
+//! keys it found expired, then the command itself (its arguments, or the
+//! deterministic form its handler chose with [`Engine::propagate_as`]).
+//! When the top-level call ends they are fed out, wrapped in MULTI/EXEC when
+//! there is more than one (EXEC of a transaction with several writes, a
+//! command that expired keys). Nothing is collected while nobody consumes the
+//! stream, so the hot path costs one branch.
+
+use bytes::Bytes;
+
+use super::client::Client;
+use super::Engine;
+
+/// What the running command asked for its own propagation.
+#[derive(Default)]
+pub struct CallProp {
+    /// Replay these arguments instead of the command's.
+    pub rewrite: Option<Vec<Bytes>>,
+    /// Don't replay the command (it propagated what it wanted itself).
+    pub prevent: bool,
+    /// Replay it even though it changed nothing (FLUSHALL on an empty
+    /// server, PUBLISH).
+    pub force: bool,
+}
+
+/// The propagation state of the server.
+pub struct Repl {
+    /// Operations of the running top-level command: (db, arguments).
+    pub pending: Vec<(usize, Vec<Bytes>)>,
+    /// The innermost running command's own choice.
+    pub cur: CallProp,
+    /// Nesting of `dispatch::call` (EXEC runs its commands inside).
+    pub depth: u32,
+    /// Clients receiving the stream (replicas and SYNC attachments).
+    pub replicas: Vec<u64>,
+    /// The database the stream last SELECTed.
+    pub seldb: Option<usize>,
+    /// Bytes fed into the stream (`master_repl_offset`).
+    pub offset: u64,
+    /// This server's replication ID (`master_replid`).
+    pub replid: String,
+}
+
+impl Repl {
+    pub fn new(replid: String) -> Repl {
+        Repl {
+            pending: Vec::new(),
+            cur: CallProp::default(),
+            depth: 0,
+            replicas: Vec::new(),
+            seldb: None,
+            offset: 0,
+            replid,
+        }
+    }
+
+    /// True when something consumes the stream.
+    #[inline]
+    pub fn wanted(&self) -> bool {
+        !self.replicas.is_empty()
+    }
+}
+
+/// A command in RESP, as the stream carries it.
+pub fn encode_command(argv: &[Bytes], out: &mut Vec<u8>) {
+    let mut n = itoa::Buffer::new();
+    out.push(b'*');
+    out.extend_from_slice(n.format(argv.len()).as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for a in argv {
+        out.push(b'$');
+        out.extend_from_slice(n.format(a.len()).as_bytes());
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Arguments from string pieces (for rewritten commands).
+pub fn argv(parts: &[&[u8]]) -> Vec<Bytes> {
+    parts.iter().map(|p| Bytes::copy_from_slice(p)).collect()
+}
+
+impl Engine {
+    /// True when writes are propagated: handlers skip building rewritten
+    /// forms otherwise.
+    #[inline]
+    pub fn propagating(&self) -> bool {
+        self.repl.wanted()
+    }
+
+    /// The running command replays as `argv` instead of its own arguments.
+    pub fn propagate_as(&mut self, argv: Vec<Bytes>) {
+        self.repl.cur.rewrite = Some(argv);
+    }
+
+    /// The running command is not replayed by itself.
+    pub fn prevent_propagation(&mut self) {
+        self.repl.cur.prevent = true;
+    }
+
+    /// The running command is replayed even if it changed nothing.
+    pub fn force_propagation(&mut self) {
+        self.repl.cur.force = true;
+    }
+
+    /// Adds an operation to replay (after what is already pending).
+    pub fn also_propagate(&mut self, db: usize, argv: Vec<Bytes>) {
+        if self.repl.wanted() {
+            self.repl.pending.push((db, argv));
+        }
+    }
+
+    /// A deleted key (expired, evicted) replays as DEL, or UNLINK when the
+    /// deletion was lazy.
+    pub fn propagate_deletion(&mut self, db: usize, key: &[u8], lazy: bool) {
+        if self.repl.wanted() {
+            self.repl.pending.push((db, del_argv(lazy, key)));
+        }
+    }
+
+    /// Called by `dispatch::call` before a handler runs: a fresh choice
+    /// for this command, the enclosing one's kept.
+    pub fn prop_enter(&mut self) -> CallProp {
+        self.repl.depth += 1;
+        std::mem::take(&mut self.repl.cur)
+    }
+
+    /// Called by `dispatch::call` after the handler: queues the command as
+    /// it chose (when it changed data or forced it) and restores the
+    /// enclosing command's choice.
+    pub fn prop_leave(
+        &mut self,
+        saved: CallProp,
+        db: usize,
+        args: &[Bytes],
+        dirty: bool,
+        is_exec: bool,
+    ) {
+        self.repl.depth -= 1;
+        let mine = std::mem::replace(&mut self.repl.cur, saved);
+        if !self.repl.wanted() || is_exec || mine.prevent || !(dirty || mine.force) {
+            return;
+        }
+        let argv = mine.rewrite.unwrap_or_else(|| args.to_vec());
+        self.repl.pending.push((db, argv));
+    }
+
+    /// Feeds out what the finished top-level command collected; `wrap`
+    /// allows a MULTI/EXEC around several operations.
+    pub fn propagate_pending(&mut self, wrap: bool) {
+        if self.repl.pending.is_empty() || self.repl.depth > 0 {
+            return;
+        }
+        let ops = std::mem::take(&mut self.repl.pending);
+        let transaction = wrap && ops.len() > 1;
+        let mut buf = Vec::new();
+        if transaction {
+            self.stream_command(ops[0].0, &argv(&[b"MULTI"]), &mut buf);
+        }
+        for (db, a) in &ops {
+            self.stream_command(*db, a, &mut buf);
+        }
+        if transaction {
+            let last = ops[ops.len() - 1].0;
+            self.stream_command(last, &argv(&[b"EXEC"]), &mut buf);
+        }
+        self.feed_replicas(&buf);
+    }
+
+    /// Appends one command to `buf`, preceded by a SELECT when the stream
+    /// is in another database.
+    fn stream_command(&mut self, db: usize, a: &[Bytes], buf: &mut Vec<u8>) {
+        if self.repl.seldb != Some(db) {
+            let d = itoa::Buffer::new().format(db).as_bytes().to_vec();
+            encode_command(&argv(&[b"SELECT", &d]), buf);
+            self.repl.seldb = Some(db);
+        }
+        encode_command(a, buf);
+    }
+
+    fn feed_replicas(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        self.repl.offset += bytes.len() as u64;
+        for &id in &self.repl.replicas {
+            if let Some(r) = self.clients.get_mut(&id) {
+                r.out.extend_from_slice(bytes);
+                r.wake.notify_one();
+            }
+        }
+    }
+
+    /// Makes `c` a consumer of the stream from now on (SYNC / PSYNC).
+    pub fn attach_replica(&mut self, c: &mut Client) {
+        if !self.repl.replicas.contains(&c.id) {
+            self.repl.replicas.push(c.id);
+        }
+        // A new consumer starts without a database: the next command
+        // SELECTs, as Redis does after a full sync.
+        self.repl.seldb = None;
+    }
+
+    /// Forgets a disconnected client's stream.
+    pub fn detach_replica(&mut self, c: &Client) {
+        self.repl.replicas.retain(|&id| id != c.id);
+    }
+}
+
+/// DEL key, or UNLINK key when the deletion is lazy.
+pub fn del_argv(lazy: bool, key: &[u8]) -> Vec<Bytes> {
+    let cmd: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
+    argv(&[cmd, key])
+}
