@@ -16,7 +16,7 @@ pub mod errors;
 use bytes::Bytes;
 use std::collections::HashMap;
 
-use crate::server::client::{Client, ReplyMode};
+use crate::server::client::{Client, ClientKind, ReplyMode};
 use crate::server::Engine;
 
 /// A command handler: parses arguments, runs the data operation, replies.
@@ -550,12 +550,17 @@ fn gates(e: &mut Engine, c: &mut Client, spec: &CommandSpec) -> Result<(), Strin
         return Err(errors::NOAUTH.to_string());
     }
     let is_write = spec.has(flags::WRITE);
+    // The primary's stream is applied whatever the local state.
+    let from_primary = c.kind == ClientKind::Primary;
     let deny_oom = spec.has(flags::DENYOOM);
-    if deny_oom && e.over_maxmemory() {
+    if deny_oom && !from_primary && e.over_maxmemory() {
         return Err(errors::OOM.to_string());
     }
-    if is_write && e.persistence_error() {
+    if is_write && !from_primary && !e.is_replica() && e.persistence_error() {
         return Err(errors::MISCONF.to_string());
+    }
+    if is_write && !from_primary && e.is_replica() && e.config.replica_read_only {
+        return Err(errors::READONLY.to_string());
     }
     if c.in_resp2_pubsub() && !allowed_in_pubsub(spec) {
         return Err(format!(

@@ -22,6 +22,7 @@ pub mod log;
 pub mod main;
 pub mod propagate;
 pub mod pubsub;
+pub mod replica;
 
 use bytes::Bytes;
 use rand::rngs::SmallRng;
@@ -227,6 +228,15 @@ impl Engine {
         // included: expired keys are hidden, deleted after the pause.
         if self.paused() {
             return ExpireMode::Hide;
+        }
+        // A replica hides expired keys from its clients and leaves their
+        // deletion to the primary, whose own commands still see them.
+        if self.is_replica() {
+            return if self.repl.from_primary {
+                ExpireMode::Keep
+            } else {
+                ExpireMode::Hide
+            };
         }
         ExpireMode::Delete
     }
@@ -508,9 +518,12 @@ impl Engine {
         }
         self.track_peak_memory();
         let now = now_ms();
-        if self.active_expire && !self.paused() {
+        // A replica waits for its primary's DELs (Redis's activeExpireCycle
+        // runs on primaries only).
+        if self.active_expire && !self.paused() && !self.is_replica() {
             self.active_expire_cycle(now);
         }
+        self.replica_cron();
         self.drain_expired(None);
         self.pubsub_cron();
         sample(&mut self.stats.ops_samples, now, self.stats.commands);
@@ -911,6 +924,13 @@ async fn cron_loop(engine: Rc<RefCell<Engine>>) {
     loop {
         let hz = engine.borrow().config.hz.clamp(1, 500) as u64;
         tokio::time::sleep(Duration::from_millis(1000 / hz)).await;
-        engine.borrow_mut().cron();
+        let link = {
+            let mut e = engine.borrow_mut();
+            e.cron();
+            e.repl.spawn_link.take()
+        };
+        if let Some(generation) = link {
+            tokio::task::spawn_local(replica::link_task(engine.clone(), generation));
+        }
     }
 }

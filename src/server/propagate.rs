@@ -43,6 +43,18 @@ pub struct Repl {
     pub offset: u64,
     /// This server's replication ID (`master_replid`).
     pub replid: String,
+    /// Set while this server replicates another.
+    pub primary: Option<super::replica::Primary>,
+    /// A link task to start (by the cron loop, which owns the engine handle).
+    pub spawn_link: Option<u64>,
+    /// True while a command of the primary's stream runs.
+    pub from_primary: bool,
+    /// Stream offsets the replicas acknowledged (REPLCONF ACK), by client.
+    pub acks: std::collections::HashMap<u64, u64>,
+    /// Clients blocked in WAIT: (client, offset, replicas wanted).
+    pub waiting: Vec<(u64, u64, u64)>,
+    /// The ports replicas announced (REPLCONF listening-port).
+    pub replica_ports: std::collections::HashMap<u64, u16>,
 }
 
 impl Repl {
@@ -55,6 +67,12 @@ impl Repl {
             seldb: None,
             offset: 0,
             replid,
+            primary: None,
+            spawn_link: None,
+            from_primary: false,
+            acks: Default::default(),
+            waiting: Vec::new(),
+            replica_ports: Default::default(),
         }
     }
 
@@ -209,6 +227,43 @@ impl Engine {
     /// Forgets a disconnected client's stream.
     pub fn detach_replica(&mut self, c: &Client) {
         self.repl.replicas.retain(|&id| id != c.id);
+        self.repl.acks.remove(&c.id);
+        self.repl.replica_ports.remove(&c.id);
+        self.repl.waiting.retain(|&(id, _, _)| id != c.id);
+    }
+
+    /// Replicas whose acknowledged offset reached `offset`.
+    pub fn count_acks(&self, offset: u64) -> usize {
+        self.repl.acks.values().filter(|&&a| a >= offset).count()
+    }
+
+    /// Asks every replica for its offset (REPLCONF GETACK *), in the
+    /// stream without a SELECT.
+    pub fn request_acks(&mut self) {
+        let mut buf = Vec::new();
+        encode_command(&argv(&[b"REPLCONF", b"GETACK", b"*"]), &mut buf);
+        self.feed_replicas(&buf);
+    }
+
+    /// A replica acknowledged `offset`: WAITs it satisfies return.
+    pub fn replica_acked(&mut self, id: u64, offset: u64) {
+        let a = self.repl.acks.entry(id).or_insert(0);
+        *a = (*a).max(offset);
+        let waiting = std::mem::take(&mut self.repl.waiting);
+        for (cid, target, want) in waiting {
+            let n = self.count_acks(target);
+            if (n as u64) < want {
+                self.repl.waiting.push((cid, target, want));
+                continue;
+            }
+            if let Some(mut w) = self.clients.remove(&cid) {
+                if self.unblock(&mut w).is_some() {
+                    w.reply().int(n as i64);
+                }
+                w.wake.notify_one();
+                self.clients.insert(cid, w);
+            }
+        }
     }
 }
 
