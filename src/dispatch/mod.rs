@@ -430,7 +430,16 @@ pub fn execute(e: &mut Engine, c: &mut Client, args: Vec<Bytes>) {
     let spec = e.commands.rows[idx].spec;
 
     if let Err(msg) = gates(e, c, spec) {
-        reject(e, c, Some(idx), &msg);
+        if spec.name == "exec" && c.multi.is_some() {
+            // Redis's execCommandAbort: the whole transaction is discarded.
+            let msg = format!("EXECABORT Transaction discarded because of: {msg}");
+            c.multi = None;
+            c.multi_error = false;
+            e.unwatch_all(c);
+            reject(e, c, Some(idx), &msg);
+        } else {
+            reject(e, c, Some(idx), &msg);
+        }
         finish_reply(c, reply_start);
         return;
     }
@@ -549,15 +558,33 @@ fn gates(e: &mut Engine, c: &mut Client, spec: &CommandSpec) -> Result<(), Strin
     if !c.authenticated && !spec.has(flags::NO_AUTH) {
         return Err(errors::NOAUTH.to_string());
     }
-    let is_write = spec.has(flags::WRITE);
+    // EXEC carries the flags of the commands it queued (Redis's
+    // mstate.cmd_flags / cmd_inv_flags).
+    let queued = if spec.name == "exec" {
+        c.multi.as_deref()
+    } else {
+        None
+    };
+    let any = |flag: u64| {
+        queued.is_some_and(|q| q.iter().any(|(i, _)| e.commands.rows[*i].spec.has(flag)))
+    };
+    let not_all = |flag: u64| {
+        queued.is_some_and(|q| q.iter().any(|(i, _)| !e.commands.rows[*i].spec.has(flag)))
+    };
+    let is_write = spec.has(flags::WRITE) || any(flags::WRITE);
+    let deny_stale = !spec.has(flags::STALE) || not_all(flags::STALE);
+    let deny_loading = !spec.has(flags::LOADING) || not_all(flags::LOADING);
     // The primary's stream is applied whatever the local state.
     let from_primary = c.kind == ClientKind::Primary;
-    let deny_oom = spec.has(flags::DENYOOM);
+    let deny_oom = spec.has(flags::DENYOOM) || any(flags::DENYOOM);
     if deny_oom && !from_primary && e.over_maxmemory() {
         return Err(errors::OOM.to_string());
     }
     if is_write && !from_primary && !e.is_replica() && e.persistence_error() {
         return Err(errors::MISCONF.to_string());
+    }
+    if is_write && !from_primary && !e.enough_good_replicas() {
+        return Err(errors::NOREPLICAS.to_string());
     }
     if is_write && !from_primary && e.is_replica() && e.config.replica_read_only {
         return Err(errors::READONLY.to_string());
@@ -568,7 +595,10 @@ fn gates(e: &mut Engine, c: &mut Client, spec: &CommandSpec) -> Result<(), Strin
             spec.name
         ));
     }
-    if e.loading && !spec.has(flags::LOADING) {
+    if deny_stale && e.replica_link_down() && !e.config.replica_serve_stale_data {
+        return Err(errors::MASTERDOWN.to_string());
+    }
+    if e.loading && deny_loading {
         return Err(errors::LOADING.to_string());
     }
     Ok(())

@@ -53,6 +53,8 @@ pub struct Repl {
     pub acks: std::collections::HashMap<u64, u64>,
     /// Clients blocked in WAIT: (client, offset, replicas wanted).
     pub waiting: Vec<(u64, u64, u64)>,
+    /// When each replica last acknowledged.
+    pub ack_times: std::collections::HashMap<u64, std::time::Instant>,
     /// The ports replicas announced (REPLCONF listening-port).
     pub replica_ports: std::collections::HashMap<u64, u16>,
 }
@@ -73,6 +75,7 @@ impl Repl {
             acks: Default::default(),
             waiting: Vec::new(),
             replica_ports: Default::default(),
+            ack_times: Default::default(),
         }
     }
 
@@ -229,7 +232,38 @@ impl Engine {
         self.repl.replicas.retain(|&id| id != c.id);
         self.repl.acks.remove(&c.id);
         self.repl.replica_ports.remove(&c.id);
+        self.repl.ack_times.remove(&c.id);
         self.repl.waiting.retain(|&(id, _, _)| id != c.id);
+    }
+
+    /// `min-replicas-to-write`: enough replicas acknowledged within
+    /// `min-replicas-max-lag` seconds (always true when it is 0).
+    pub fn enough_good_replicas(&self) -> bool {
+        let need = self.config.min_replicas_to_write as usize;
+        if need == 0 || self.is_replica() {
+            return true;
+        }
+        let lag = std::time::Duration::from_secs(self.config.min_replicas_max_lag as u64);
+        let good = self
+            .repl
+            .replicas
+            .iter()
+            .filter(|id| {
+                self.repl
+                    .ack_times
+                    .get(id)
+                    .is_some_and(|t| t.elapsed() <= lag)
+            })
+            .count();
+        good >= need
+    }
+
+    /// A replica whose link to its primary is not streaming.
+    pub fn replica_link_down(&self) -> bool {
+        self.repl
+            .primary
+            .as_ref()
+            .is_some_and(|p| p.state != super::replica::LinkState::Connected)
     }
 
     /// Replicas whose acknowledged offset reached `offset`.
@@ -247,6 +281,7 @@ impl Engine {
 
     /// A replica acknowledged `offset`: WAITs it satisfies return.
     pub fn replica_acked(&mut self, id: u64, offset: u64) {
+        self.repl.ack_times.insert(id, std::time::Instant::now());
         let a = self.repl.acks.entry(id).or_insert(0);
         *a = (*a).max(offset);
         let waiting = std::mem::take(&mut self.repl.waiting);
