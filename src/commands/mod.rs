@@ -7,6 +7,7 @@ mod client;
 mod config_cmd;
 mod connection;
 mod debug;
+mod dump;
 mod hash;
 mod info;
 mod introspection;
@@ -27,6 +28,7 @@ use crate::keyspace::{now_ms, Entry, Value};
 use crate::server::client::Client;
 use crate::server::Engine;
 use crate::util::num;
+pub(crate) use debug::keyspace_digest;
 
 /// Every family's table, in the order COMMAND lists them.
 pub const FAMILIES: &[&[CommandSpec]] = &[
@@ -48,6 +50,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     pubsub::COMMANDS,
     sort::COMMANDS,
     replication::COMMANDS,
+    dump::COMMANDS,
 ];
 
 /// Parses an integer argument or replies with Redis's error.

@@ -19,7 +19,7 @@ use tokio::net::TcpStream;
 use super::client::{Client, ClientKind, ReplyMode};
 use super::propagate::encode_command;
 use super::Engine;
-use crate::keyspace::{hash, zset, Keyspace};
+use crate::keyspace::Keyspace;
 use crate::persistence::rdb::{self, Encodings, LoadOptions};
 
 /// Where the link to the primary stands (INFO's master_link_status and
@@ -54,22 +54,6 @@ pub struct Primary {
 const MAX_LINE: usize = 64 * 1024;
 /// Largest snapshot accepted over the link.
 const MAX_PAYLOAD: u64 = 64 << 30;
-
-/// The encodings loaded data gets, from the config.
-pub fn encodings(e: &Engine) -> Encodings {
-    Encodings {
-        hash: hash::Limits {
-            max_entries: e.config.hash_max_listpack_entries,
-            max_value: e.config.hash_max_listpack_value,
-        },
-        zset: zset::Limits {
-            max_entries: e.config.zset_max_listpack_entries,
-            max_value: e.config.zset_max_listpack_value,
-        },
-        set_max_intset: e.config.set_max_intset_entries,
-        list_fill: crate::keyspace::list::Fill::new(e.config.list_max_listpack_size),
-    }
-}
 
 impl Engine {
     /// True while this server replicates another.
@@ -323,7 +307,7 @@ async fn sync_once(
         return Ok(None);
     }
     let opts = LoadOptions {
-        enc: encodings(&e),
+        enc: Encodings::from_config(&e.config),
         deep_sanitize: false,
         databases: e.ks.dbs.len(),
         drop_expired_before: None,
