@@ -672,6 +672,9 @@ pub fn call(e: &mut Engine, c: &mut Client, idx: usize, args: &[Bytes]) {
     e.stats.commands += 1;
     e.drain_expired(Some(c));
     let is_exec = spec.name == "exec";
+    if e.is_replica() && !e.repl.from_primary && spec.has(flags::WRITE) {
+        e.note_local_write(c.db, spec, args);
+    }
     e.prop_leave(prop, c.db, args, e.dirty != dirty_before, is_exec);
     e.propagate_pending(!spec.has(flags::TOUCHES_ARBITRARY_KEYS));
     c.last_cmd = idx;

@@ -53,6 +53,8 @@ pub struct Repl {
     pub acks: std::collections::HashMap<u64, u64>,
     /// Clients blocked in WAIT: (client, offset, replicas wanted).
     pub waiting: Vec<(u64, u64, u64)>,
+    /// Keys a writable replica's own clients gave a deadline.
+    pub local_expires: std::collections::HashSet<(usize, Bytes)>,
     /// When each replica last acknowledged.
     pub ack_times: std::collections::HashMap<u64, std::time::Instant>,
     /// The ports replicas announced (REPLCONF listening-port).
@@ -76,6 +78,7 @@ impl Repl {
             waiting: Vec::new(),
             replica_ports: Default::default(),
             ack_times: Default::default(),
+            local_expires: Default::default(),
         }
     }
 

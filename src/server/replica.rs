@@ -19,6 +19,7 @@ use tokio::net::TcpStream;
 use super::client::{Client, ClientKind, ReplyMode};
 use super::propagate::encode_command;
 use super::Engine;
+use crate::dispatch::CommandSpec;
 use crate::keyspace::Keyspace;
 use crate::persistence::rdb::{self, Encodings, LoadOptions};
 
@@ -105,6 +106,7 @@ impl Engine {
         }
         self.drop_primary_client();
         self.repl.primary = None;
+        self.repl.local_expires.clear();
         self.replid2 = std::mem::replace(&mut self.repl.replid, super::random_hex(40));
         tracing::info!("MASTER MODE enabled (user request from 'id=...')");
     }
@@ -119,8 +121,48 @@ impl Engine {
         }
     }
 
+    /// A write by one of this (writable) replica's own clients: its keys
+    /// that now have a deadline are remembered, as only this server can
+    /// expire them (Redis's rememberSlaveKeyWithExpire).
+    pub fn note_local_write(&mut self, db: usize, spec: &CommandSpec, args: &[Bytes]) {
+        for i in spec.key_positions(args) {
+            let Some(key) = args.get(i) else {
+                continue;
+            };
+            if self.ks.dbs[db].expire_of(key).is_some() {
+                self.repl.local_expires.insert((db, key.clone()));
+            }
+        }
+    }
+
+    /// Deletes the remembered keys of a writable replica whose deadline
+    /// passed (Redis's expireSlaveKeys).
+    fn expire_local_keys(&mut self) {
+        if self.repl.local_expires.is_empty() {
+            return;
+        }
+        let now = crate::keyspace::now_ms();
+        let keys: Vec<(usize, Bytes)> = self.repl.local_expires.iter().cloned().collect();
+        for (db, key) in keys {
+            match self.ks.dbs[db].expire_of(&key) {
+                Some(at) if at <= now => {
+                    if let Some(old) = self.ks.dbs[db].remove(&key) {
+                        self.stats.expired_keys += 1;
+                        self.free_later(old, 1);
+                    }
+                    self.repl.local_expires.remove(&(db, key));
+                }
+                Some(_) => {}
+                None => {
+                    self.repl.local_expires.remove(&(db, key));
+                }
+            }
+        }
+    }
+
     /// Once a second: tells the primary how far the stream was applied.
     pub fn replica_cron(&mut self) {
+        self.expire_local_keys();
         let Some(p) = &mut self.repl.primary else {
             return;
         };
