@@ -120,8 +120,13 @@ fn object_digest(d: &mut Sum, e: &Entry) {
 
 /// The digest of every key in every database (DEBUG DIGEST).
 pub fn dataset_digest(e: &Engine) -> String {
+    keyspace_digest(&e.ks)
+}
+
+/// DEBUG DIGEST of a keyspace (also [`crate::keyspace::Keyspace::digest`]).
+pub fn keyspace_digest(ks: &crate::keyspace::Keyspace) -> String {
     let mut total: Sum = [0; 20];
-    for (i, db) in e.ks.dbs.iter().enumerate() {
+    for (i, db) in ks.dbs.iter().enumerate() {
         if db.is_empty() {
             continue;
         }
@@ -451,8 +456,10 @@ fn debug(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
                 .reply()
                 .error("ERR argument must be a memory value bigger than 1 and smaller than 4gb"),
         }
-    } else if (is(sub, "set-skip-checksum-validation")
-        || is(sub, "aof-flush-sleep")
+    } else if is(sub, "set-skip-checksum-validation") && argc == 3 {
+        crate::persistence::rdb::set_skip_checksum_validation(atoi(&args[2]) != 0);
+        c.reply().ok();
+    } else if (is(sub, "aof-flush-sleep")
         || is(sub, "set-disable-deny-scripts")
         || is(sub, "dict-resizing"))
         && argc == 3
@@ -484,8 +491,8 @@ fn debug(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         c.reply().error(&msg);
     } else if is(sub, "change-repl-id") && argc == 2 {
         tracing::warn!("Changing replication IDs after receiving DEBUG change-repl-id");
-        // The primary replication id arrives with replication; until then
-        // only the secondary one exists to clear.
+        // Redis's changeReplicationId + clearReplicationId2.
+        e.repl.replid = crate::server::random_hex(40);
         e.replid2 = "0".repeat(40);
         c.reply().ok();
     } else if is(sub, "stringmatch-test") && argc == 2 {

@@ -7,12 +7,14 @@ mod client;
 mod config_cmd;
 mod connection;
 mod debug;
+mod dump;
 mod hash;
 mod info;
 mod introspection;
 mod keys;
 mod list;
 mod pubsub;
+mod replication;
 mod server;
 mod set;
 mod sort;
@@ -26,6 +28,7 @@ use crate::keyspace::{now_ms, Entry, Value};
 use crate::server::client::Client;
 use crate::server::Engine;
 use crate::util::num;
+pub(crate) use debug::keyspace_digest;
 
 /// Every family's table, in the order COMMAND lists them.
 pub const FAMILIES: &[&[CommandSpec]] = &[
@@ -46,6 +49,8 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     zset::COMMANDS,
     pubsub::COMMANDS,
     sort::COMMANDS,
+    replication::COMMANDS,
+    dump::COMMANDS,
 ];
 
 /// Parses an integer argument or replies with Redis's error.

@@ -20,7 +20,9 @@ pub mod conn;
 pub mod latency;
 pub mod log;
 pub mod main;
+pub mod propagate;
 pub mod pubsub;
+pub mod replica;
 pub mod tracking;
 
 use bytes::Bytes;
@@ -163,6 +165,8 @@ pub struct Engine {
     pub peak_memory: u64,
     /// `used_memory` right after start-up (INFO used_memory_startup).
     pub startup_memory: u64,
+    /// Propagation of writes to replicas (and later the AOF).
+    pub repl: propagate::Repl,
 }
 
 impl Engine {
@@ -209,6 +213,7 @@ impl Engine {
             latency: BTreeMap::new(),
             peak_memory: 0,
             startup_memory: crate::persistence::memory::allocated(),
+            repl: propagate::Repl::new(random_hex(40)),
         };
         e.sync_notify_flags();
         e
@@ -227,6 +232,15 @@ impl Engine {
         // included: expired keys are hidden, deleted after the pause.
         if self.paused() {
             return ExpireMode::Hide;
+        }
+        // A replica hides expired keys from its clients and leaves their
+        // deletion to the primary, whose own commands still see them.
+        if self.is_replica() {
+            return if self.repl.from_primary {
+                ExpireMode::Keep
+            } else {
+                ExpireMode::Hide
+            };
         }
         ExpireMode::Delete
     }
@@ -475,6 +489,7 @@ impl Engine {
         }
         self.pubsub_forget(c);
         self.tracking_disable(c);
+        self.detach_replica(c);
     }
 
     /// Adds a latency monitor sample for `event` when it reaches
@@ -520,9 +535,12 @@ impl Engine {
         }
         self.track_peak_memory();
         let now = now_ms();
-        if self.active_expire && !self.paused() {
+        // A replica waits for its primary's DELs (Redis's activeExpireCycle
+        // runs on primaries only).
+        if self.active_expire && !self.paused() && !self.is_replica() {
             self.active_expire_cycle(now);
         }
+        self.replica_cron();
         self.drain_expired(None);
         self.tracking_cron();
         self.pubsub_cron();
@@ -593,6 +611,8 @@ impl Engine {
                             let deliver = tracking::Deliver::AfterReply;
                             self.tracking_invalidate(cur.as_deref_mut(), None, k, true, deliver);
                         }
+                        let lazy = self.config.lazyfree_lazy_expire;
+                        self.propagate_deletion(dbi, k, lazy);
                         (notify::EXPIRED, "expired", k)
                     }
                     KeyEvent::New(k) => (notify::NEW, "new", k),
@@ -604,6 +624,9 @@ impl Engine {
                 }
             }
         }
+        // Outside a command (active expiry) each batch is fed out now,
+        // unwrapped; inside one, call() feeds it with the command.
+        self.propagate_pending(false);
     }
 
     /// An expired key changed under its WATCHers.
@@ -923,6 +946,13 @@ async fn cron_loop(engine: Rc<RefCell<Engine>>) {
     loop {
         let hz = engine.borrow().config.hz.clamp(1, 500) as u64;
         tokio::time::sleep(Duration::from_millis(1000 / hz)).await;
-        engine.borrow_mut().cron();
+        let link = {
+            let mut e = engine.borrow_mut();
+            e.cron();
+            e.repl.spawn_link.take()
+        };
+        if let Some(generation) = link {
+            tokio::task::spawn_local(replica::link_task(engine.clone(), generation));
+        }
     }
 }
