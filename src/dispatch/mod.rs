@@ -411,12 +411,12 @@ pub fn execute(e: &mut Engine, c: &mut Client, args: Vec<Bytes>) {
     }
     // CLIENT CACHING covers the next command, or transaction, that is not
     // itself a CLIENT command (Redis's resetClient).
-    let client_cmd = args[0].eq_ignore_ascii_case(b"client");
+    let caching_ends = c.tracking.caching && !args[0].eq_ignore_ascii_case(b"client");
     run(e, c, args);
-    if c.tracking.caching && !client_cmd && c.multi.is_none() {
+    if caching_ends && c.multi.is_none() {
         c.tracking.caching = false;
     }
-    if e.tracking.after_command_due() {
+    if e.tracking.due {
         e.tracking_after_command(c);
     }
 }
@@ -478,7 +478,7 @@ fn run(e: &mut Engine, c: &mut Client, args: Vec<Bytes>) {
     finish_reply(c, reply_start);
     // Invalidations this command caused for its own client follow its
     // reply, before anything a served blocked client causes.
-    if e.tracking.after_command_due() {
+    if e.tracking.due {
         e.tracking_after_command(c);
     }
     if !e.ready.is_empty() {
@@ -524,7 +524,7 @@ pub fn serve_blocked(e: &mut Engine) {
                 let saved_db = c.db;
                 c.db = b.db;
                 call(e, &mut c, b.cmd, &b.args);
-                if e.tracking.after_command_due() {
+                if e.tracking.due {
                     e.tracking_after_command(&mut c);
                 }
                 if c.blocked.is_none() {

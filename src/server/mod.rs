@@ -397,7 +397,7 @@ impl Engine {
     /// Before database `emptied` is flushed (`replaced_with` None) or
     /// swapped with `replaced_with`: flags WATCHers whose keys logically change.
     pub fn touch_db(&mut self, cur: &mut Client, emptied: usize, replaced_with: Option<usize>) {
-        self.tracking_flushed(cur);
+        self.tracking_flushed(Some(cur));
         if self.watched.is_empty() {
             return;
         }

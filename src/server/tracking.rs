@@ -95,6 +95,10 @@ pub struct Tracking {
     prefixes: BTreeMap<Bytes, Prefix>,
     /// Some prefix has collected keys to broadcast.
     bcast_due: bool,
+    /// Something waits for the end of the current command (a broadcast,
+    /// pending invalidations, a flush announcement): the one flag the
+    /// dispatcher reads after each command.
+    pub due: bool,
     /// Invalidations held until the command that caused them has replied:
     /// (receiving tracking client, key or None for "everything").
     pending: Vec<(u64, Option<Bytes>)>,
@@ -120,12 +124,6 @@ impl Tracking {
     /// INFO tracking_total_prefixes.
     pub fn total_prefixes(&self) -> usize {
         self.prefixes.len()
-    }
-
-    /// Work is waiting for the end of the current command.
-    #[inline]
-    pub fn after_command_due(&self) -> bool {
-        self.bcast_due || self.flush_announced || !self.pending.is_empty()
     }
 }
 
@@ -341,6 +339,7 @@ impl Engine {
                         }
                     }
                     self.tracking.bcast_due = true;
+                    self.tracking.due = true;
                 }
             }
         }
@@ -367,6 +366,7 @@ impl Engine {
                 self.tracking
                     .pending
                     .push((id, Some(Bytes::copy_from_slice(key))));
+                self.tracking.due = true;
                 continue;
             }
             let p = payload.get_or_insert_with(|| one_key(key));
@@ -374,14 +374,25 @@ impl Engine {
         }
     }
 
-    /// FLUSHDB, FLUSHALL, SWAPDB: every tracking client is told that all
-    /// its keys are invalid, once per command, and the table is emptied
-    /// (Redis's trackingInvalidateKeysOnFlush).
-    pub fn tracking_flushed(&mut self, cur: &mut Client) {
-        if self.tracking.clients == 0 || self.tracking.flush_announced {
+    /// FLUSHDB, FLUSHALL, SWAPDB, a replica's full sync: every tracking
+    /// client is told that all its keys are invalid, and the table is
+    /// emptied (Redis's trackingInvalidateKeysOnFlush). `cur`, the client
+    /// running a command, hears it after its reply, once per command
+    /// however many databases the command empties.
+    pub fn tracking_flushed(&mut self, cur: Option<&mut Client>) {
+        if self.tracking.clients == 0 {
             return;
         }
-        self.tracking.flush_announced = true;
+        if let Some(c) = &cur {
+            if self.tracking.flush_announced {
+                return;
+            }
+            self.tracking.flush_announced = true;
+            self.tracking.due = true;
+            if c.tracking.on {
+                self.tracking.pending.push((c.id, None));
+            }
+        }
         let mut ids: Vec<u64> = self
             .clients
             .values()
@@ -389,10 +400,7 @@ impl Engine {
             .map(|o| o.id)
             .collect();
         ids.sort_unstable();
-        if cur.tracking.on {
-            self.tracking.pending.push((cur.id, None));
-        }
-        let mut cur = Some(cur);
+        let mut cur = cur;
         for id in ids {
             self.tracking_send(&mut cur, id, &Payload::All, true);
         }
@@ -406,8 +414,9 @@ impl Engine {
     /// client served from a blocking wait): the invalidations held for the
     /// client that ran it, then the BCAST broadcasts.
     pub fn tracking_after_command(&mut self, c: &mut Client) {
-        self.tracking_flush_pending(c);
+        self.tracking.due = false;
         self.tracking.flush_announced = false;
+        self.tracking_flush_pending(c);
         self.tracking_broadcast(Some(c));
     }
 
