@@ -12,7 +12,9 @@
 #                        encoding has a deterministic byte form (not hashtables)
 #   legacy/*.rdb         older files from Redis's own test assets (zipmap,
 #                        ziplist, quicklist v1 encodings), each with the
-#                        .digest real Redis 7.0.15 computes after loading it
+#                        .digest real Redis 7.0.15 computes after loading it;
+#                        and three assets as they are: empty keys of every
+#                        type, a corrupt ziplist, a script-cache aux field
 #
 # Usage: scripts/make-rdb-fixtures.sh   (needs redis-server/redis-cli 7.0.15,
 # installed by scripts/setup.sh; the legacy inputs come from .cache/redis-src)
@@ -166,6 +168,11 @@ for f in encodings hash-zipmap hash-ziplist list-quicklist zset-ziplist; do
     "$cli" -p "$port" debug digest | tr -d '\r' > "$out/legacy/$f.digest"
     keys_of > "$out/legacy/$f.keys"
     stop_redis
+done
+
+# Files Redis refuses or loads partly, copied as they are.
+for f in corrupt_empty_keys corrupt_ziplist scriptbackup; do
+    cp "$assets/$f.rdb" "$out/legacy/$f.rdb"
 done
 
 echo "fixtures written to $out"

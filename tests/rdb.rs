@@ -300,3 +300,26 @@ fn speed() {
         rd
     );
 }
+
+#[test]
+fn empty_keys_are_skipped_and_corrupt_ziplists_refused() {
+    for deep in [false, true] {
+        let l = rdb::load(
+            &read("legacy/corrupt_empty_keys.rdb"),
+            &load_opts(deep),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!((l.keys_loaded, l.empty_skipped), (0, 9));
+        let err = rdb::load(
+            &read("legacy/corrupt_ziplist.rdb"),
+            &load_opts(deep),
+            &mut |_| {},
+        )
+        .err()
+        .expect("refused");
+        assert!(err.to_string().contains("integrity check failed"), "{err}");
+    }
+    let l = load(&read("legacy/scriptbackup.rdb"));
+    assert!(l.aux.iter().any(|(k, _)| k == b"lua"));
+}
