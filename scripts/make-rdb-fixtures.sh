@@ -5,7 +5,8 @@
 #                        (int/embstr/raw strings, LZF, listpack and quicklist
 #                        lists with a plain node, listpack/hashtable hashes,
 #                        intset/hashtable sets, listpack/skiplist sorted sets
-#                        with inf scores, TTLs, several databases)
+#                        with inf scores, TTLs, several databases, and a
+#                        function library)
 #   redis-7.0.15.digest  DEBUG DIGEST of that dataset
 #   redis-7.0.15.keys    "db keys expires" per non-empty database
 #   redis-7.0.15.dumps   "key hex(DUMP key)" for the keys of db 0 whose
@@ -141,6 +142,10 @@ r -n 5 hset db5hash a b
 r -n 5 set db5ttl v
 r -n 5 expireat db5ttl $far
 r -n 15 set last 15
+
+# A function library (FUNCTION2 opcode).
+r function load "#!lua name=fixturelib
+redis.register_function('fixture_fn', function() return 1 end)"
 
 r save
 cp "$work/main/dump.rdb" "$out/redis-7.0.15.rdb"

@@ -83,6 +83,9 @@ fn loads_redis_7_fixture() {
     assert_eq!(key_counts(&l.keyspace), text("redis-7.0.15.keys"));
     assert_eq!(calls, l.keys_loaded);
     assert_eq!(l.aux[0], (b"redis-ver".to_vec(), b"7.0.15".to_vec()));
+    // The function library is kept aside (FUNCTION2), not loaded.
+    assert_eq!(l.functions.len(), 1);
+    assert!(l.functions[0].starts_with(b"#!lua name=fixturelib"));
     let db = &l.keyspace.dbs[0];
     let enc_of = |k: &str| db.get_raw(k.as_bytes()).unwrap().value.encoding();
     for (k, want) in [
