@@ -287,6 +287,9 @@ fn speed() {
     let t = Instant::now();
     let bytes = rdb::write_keyspace(&ks, save_opts(true), Vec::new(), &mut |_| {}).unwrap();
     let w = t.elapsed();
+    if let Ok(path) = std::env::var("RDB_SPEED_OUT") {
+        std::fs::write(path, &bytes).unwrap();
+    }
     let t = Instant::now();
     let l = rdb::load(&bytes, &load_opts(false), &mut |_| {}).unwrap();
     let r = t.elapsed();
