@@ -539,8 +539,8 @@ fn stats_section(e: &Engine, out: &mut String) {
          pubsubshard_channels:{}\r\n\
          latest_fork_usec:0\r\n\
          total_forks:0\r\n\
-         migrate_cached_sockets:0\r\n\
-         slave_expires_tracked_keys:0\r\n\
+         migrate_cached_sockets:{}\r\n\
+         slave_expires_tracked_keys:{}\r\n\
          active_defrag_hits:0\r\n\
          active_defrag_misses:0\r\n\
          active_defrag_key_hits:0\r\n\
@@ -575,6 +575,8 @@ fn stats_section(e: &Engine, out: &mut String) {
         e.pubsub.channels.len(),
         e.pubsub.patterns.len(),
         e.pubsub.shard_channels.len(),
+        e.migrate.len(),
+        e.repl.local_expires.len(),
         e.tracking.total_keys(),
         e.tracking.total_items(),
         e.tracking.total_prefixes(),

@@ -167,6 +167,8 @@ pub struct Engine {
     pub startup_memory: u64,
     /// Propagation of writes to replicas (and later the AOF).
     pub repl: propagate::Repl,
+    /// MIGRATE's cached connections.
+    pub migrate: crate::commands::migrate::MigrateCache,
 }
 
 impl Engine {
@@ -214,6 +216,7 @@ impl Engine {
             peak_memory: 0,
             startup_memory: crate::persistence::memory::allocated(),
             repl: propagate::Repl::new(random_hex(40)),
+            migrate: Default::default(),
         };
         e.sync_notify_flags();
         e
@@ -541,6 +544,7 @@ impl Engine {
             self.active_expire_cycle(now);
         }
         self.replica_cron();
+        self.migrate.expire();
         self.drain_expired(None);
         self.tracking_cron();
         self.pubsub_cron();
