@@ -65,7 +65,12 @@ fn read_line(r: &mut BufReader<TcpStream>) -> Result<String, Wire> {
     let mut line = String::new();
     match std::io::Read::take(&mut *r, MAX_LINE).read_line(&mut line) {
         Ok(n) if n > 0 && line.ends_with('\n') => Ok(line.trim_end().to_string()),
-        Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) =>
+        {
             Err(Wire::TimedOut)
         }
         _ => Err(Wire::Reading),
@@ -163,7 +168,11 @@ fn migrate(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
                     may_retry = false;
                     continue;
                 }
-                let what = if matches!(w, Wire::Writing) { "writing" } else { "reading" };
+                let what = if matches!(w, Wire::Writing) {
+                    "writing"
+                } else {
+                    "reading"
+                };
                 // Keys whose RESTORE was answered before the failure moved.
                 finish_moved(e, c, dbi, copy, &keys[..replied]);
                 c.reply()
@@ -173,7 +182,9 @@ fn migrate(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
             Transfer::Done { error } => {
                 finish_moved(e, c, dbi, copy, &keys_ok(&keys, &error));
                 match error {
-                    Some((msg, _)) => c.reply().error(&format!("ERR Target instance replied with error: {msg}")),
+                    Some((msg, _)) => c
+                        .reply()
+                        .error(&format!("ERR Target instance replied with error: {msg}")),
                     None => c.reply().ok(),
                 }
                 return;
@@ -184,7 +195,10 @@ fn migrate(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
 
 /// The keys RESTOREd by the target (those before the first refused one are
 /// not the only ones: Redis deletes every key whose RESTORE succeeded).
-fn keys_ok(keys: &[(Bytes, Vec<u8>, i64)], error: &Option<(String, Vec<bool>)>) -> Vec<(Bytes, Vec<u8>, i64)> {
+fn keys_ok(
+    keys: &[(Bytes, Vec<u8>, i64)],
+    error: &Option<(String, Vec<bool>)>,
+) -> Vec<(Bytes, Vec<u8>, i64)> {
     match error {
         None => keys.to_vec(),
         Some((_, ok)) => keys
@@ -197,7 +211,13 @@ fn keys_ok(keys: &[(Bytes, Vec<u8>, i64)], error: &Option<(String, Vec<bool>)>) 
 }
 
 /// Deletes the moved keys locally (unless COPY) and replays MIGRATE as DEL.
-fn finish_moved(e: &mut Engine, c: &mut Client, dbi: usize, copy: bool, moved: &[(Bytes, Vec<u8>, i64)]) {
+fn finish_moved(
+    e: &mut Engine,
+    c: &mut Client,
+    dbi: usize,
+    copy: bool,
+    moved: &[(Bytes, Vec<u8>, i64)],
+) {
     if copy || moved.is_empty() {
         e.prevent_propagation();
         return;
@@ -288,7 +308,7 @@ fn transfer(
         }
         encode_command(&a, &mut cmd);
     }
-    if (&*cs.reader.get_ref()).write_all(&cmd).is_err() {
+    if cs.reader.get_ref().write_all(&cmd).is_err() {
         return Transfer::Wire(Wire::Writing, 0);
     }
     let auth_reply = match auth {
@@ -316,10 +336,14 @@ fn transfer(
                 return Transfer::Wire(w, ok.len());
             }
         };
-        let err = [auth_reply.as_deref(), select_reply.as_deref(), Some(line.as_str())]
-            .into_iter()
-            .flatten()
-            .find(|l| l.starts_with('-'));
+        let err = [
+            auth_reply.as_deref(),
+            select_reply.as_deref(),
+            Some(line.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .find(|l| l.starts_with('-'));
         match err {
             Some(msg) => {
                 if first_error.is_none() {
