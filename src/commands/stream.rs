@@ -74,7 +74,12 @@ fn subcommand_syntax(c: &mut Client, cmd: &str, sub: &[u8]) {
 /// streamGenericParseIDOrReply without the reply: `-` and `+` (unless
 /// `strict`), `<ms>`, `<ms>-<seq>`, and `<ms>-*` when `allow_star`. The
 /// flag says whether the sequence was given.
-fn parse_id(a: &[u8], missing_seq: u64, strict: bool, allow_star: bool) -> Option<(StreamId, bool)> {
+fn parse_id(
+    a: &[u8],
+    missing_seq: u64,
+    strict: bool,
+    allow_star: bool,
+) -> Option<(StreamId, bool)> {
     if a.len() > 127 {
         return None;
     }
@@ -148,7 +153,14 @@ fn elem(out: &mut Out, el: LpElem<'_>) {
 }
 
 /// Replies with the entries in `[start, end]`, at most `count` (0 = all).
-fn reply_range(c: &mut Client, s: &Stream, start: StreamId, end: StreamId, count: usize, rev: bool) {
+fn reply_range(
+    c: &mut Client,
+    s: &Stream,
+    start: StreamId,
+    end: StreamId,
+    count: usize,
+    rev: bool,
+) {
     let mut out = c.reply();
     let d = out.deferred();
     let mut n = 0;
@@ -261,9 +273,8 @@ fn parse_add_trim(
         i += 1;
     }
     if a.trim.limit != 0 && a.trim.strategy == TrimStrategy::None {
-        c.reply().error(
-            "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy",
-        );
+        c.reply()
+            .error("ERR syntax error, LIMIT cannot be used without specifying a trimming strategy");
         return None;
     }
     if !xadd && a.trim.strategy == TrimStrategy::None {
@@ -337,9 +348,8 @@ fn xadd(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     );
     let s = stream_peek(e, dbi, key).expect("just looked up");
     if s.last_id == StreamId::MAX {
-        c.reply().error(
-            "ERR The stream has exhausted the last possible ID, unable to add more items",
-        );
+        c.reply()
+            .error("ERR The stream has exhausted the last possible ID, unable to add more items");
         return;
     }
     let fv: Vec<&[u8]> = args[field_pos..].iter().map(|b| &b[..]).collect();
@@ -652,8 +662,7 @@ fn read_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], group_mode: bool
             let kind = lookup_write(e, dbi, key).map(|en| en.value.kind());
             if kind.is_some_and(|k| k != Kind::Stream) || (kind.is_none() && group_mode) {
                 if group_mode {
-                    c.reply()
-                        .error("UNBLOCKED the stream key no longer exists");
+                    c.reply().error("UNBLOCKED the stream key no longer exists");
                     return;
                 }
                 // Redis keeps XREAD blocked on a key that is not a stream.
@@ -719,13 +728,12 @@ fn read_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], group_mode: bool
             } else if rerun {
                 s.last_id > gr.last_id
             } else {
-                s.length > 0
-                    && s.edge_id(false, true).is_some_and(|max| max > gr.last_id)
+                s.length > 0 && s.last_valid_id().is_some_and(|max| max > gr.last_id)
             }
         } else if rerun {
             s.last_id > gt
         } else {
-            s.length > 0 && s.edge_id(false, true).is_some_and(|max| max > gt)
+            s.length > 0 && s.last_valid_id().is_some_and(|max| max > gt)
         };
         if !serve {
             continue;
@@ -753,7 +761,18 @@ fn read_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], group_mode: bool
                 out.finish_array(dd, n);
             }
             Some((g, cname)) => {
-                read_group(e, c, dbi, &key, g, cname, gt, count as usize, noack, history);
+                read_group(
+                    e,
+                    c,
+                    dbi,
+                    &key,
+                    g,
+                    cname,
+                    gt,
+                    count as usize,
+                    noack,
+                    history,
+                );
                 e.dirty += 1;
             }
         }
@@ -796,7 +815,10 @@ fn rewrite_ids(
 }
 
 fn reblock(e: &mut Engine, c: &mut Client, args: &[Bytes], timeout: Option<u64>) {
-    let keys: Vec<Bytes> = xread_keys(args).into_iter().map(|i| args[i].clone()).collect();
+    let keys: Vec<Bytes> = xread_keys(args)
+        .into_iter()
+        .map(|i| args[i].clone())
+        .collect();
     let t = timeout
         .filter(|&ms| ms > 0)
         .map(std::time::Duration::from_millis);
@@ -839,7 +861,13 @@ fn read_group(
                     },
                 );
                 if noack && propagating {
-                    props.push(propagate::argv(&[b"XGROUP", b"CREATECONSUMER", key, gname, cname]));
+                    props.push(propagate::argv(&[
+                        b"XGROUP",
+                        b"CREATECONSUMER",
+                        key,
+                        gname,
+                        cname,
+                    ]));
                 }
                 true
             }
@@ -1074,7 +1102,8 @@ fn xgroup(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
                 .error("BUSYGROUP Consumer Group name already exists");
             return;
         }
-        s.groups.insert(gname.to_vec(), Group::new(id, entries_read));
+        s.groups
+            .insert(gname.to_vec(), Group::new(id, entries_read));
         c.reply().ok();
         e.dirty += 1;
         notify(e, c, class::STREAM, "xgroup-create", dbi, key);
@@ -1186,11 +1215,10 @@ fn xsetid(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         Ok(Some(s)) => s,
     };
     if s.length > 0 {
-        let max = s.edge_id(false, true).unwrap_or(StreamId::MIN);
+        let max = s.last_valid_id().unwrap_or(StreamId::MIN);
         if id < max {
-            c.reply().error(
-                "ERR The ID specified in XSETID is smaller than the target stream top item",
-            );
+            c.reply()
+                .error("ERR The ID specified in XSETID is smaller than the target stream top item");
             return;
         }
         if entries_added != -1 && s.length > entries_added as u64 {
@@ -1429,11 +1457,7 @@ fn claim_to(g: &mut Group, id: StreamId, name: &[u8], now: i64, created: &mut bo
             }
         }
         nack.consumer = Some(name.to_vec());
-        g.consumers
-            .get_mut(name)
-            .expect("created")
-            .pel
-            .insert(id);
+        g.consumers.get_mut(name).expect("created").pel.insert(id);
     }
 }
 
@@ -1449,8 +1473,11 @@ fn xclaim(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         }
         Ok(Some(_)) => {}
     }
-    let Some(minidle) = arg_ll(c, &args[4], Some("ERR Invalid min-idle-time argument for XCLAIM"))
-    else {
+    let Some(minidle) = arg_ll(
+        c,
+        &args[4],
+        Some("ERR Invalid min-idle-time argument for XCLAIM"),
+    ) else {
         return;
     };
     let minidle = minidle.max(0);
@@ -1478,15 +1505,21 @@ fn xclaim(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
             justid = true;
         } else if is(opt, "idle") && more > 0 {
             j += 1;
-            let Some(n) = arg_ll(c, &args[j], Some("ERR Invalid IDLE option argument for XCLAIM"))
-            else {
+            let Some(n) = arg_ll(
+                c,
+                &args[j],
+                Some("ERR Invalid IDLE option argument for XCLAIM"),
+            ) else {
                 return;
             };
             deliverytime = now.wrapping_sub(n);
         } else if is(opt, "time") && more > 0 {
             j += 1;
-            let Some(n) = arg_ll(c, &args[j], Some("ERR Invalid TIME option argument for XCLAIM"))
-            else {
+            let Some(n) = arg_ll(
+                c,
+                &args[j],
+                Some("ERR Invalid TIME option argument for XCLAIM"),
+            ) else {
                 return;
             };
             deliverytime = n;
@@ -1868,7 +1901,11 @@ fn rax_nodes(s: &Stream) -> usize {
     }
     let mut n = 1 + keys.len();
     for w in keys.windows(2) {
-        let common = w[0].iter().zip(w[1].iter()).take_while(|(a, b)| a == b).count();
+        let common = w[0]
+            .iter()
+            .zip(w[1].iter())
+            .take_while(|(a, b)| a == b)
+            .count();
         if common < 16 {
             n += 1;
         }
@@ -2031,28 +2068,140 @@ const KEY2: Keys = Keys {
 };
 
 const XGROUP_SUBCOMMANDS: &[CommandSpec] = &[
-    spec("create", -5, f::WRITE | f::DENYOOM, W | acl::SLOW, KEY2, xgroup, "5.0.0"),
-    spec("createconsumer", 5, f::WRITE | f::DENYOOM, W | acl::SLOW, KEY2, xgroup, "6.2.0"),
-    spec("delconsumer", 5, f::WRITE, W | acl::SLOW, KEY2, xgroup, "5.0.0"),
+    spec(
+        "create",
+        -5,
+        f::WRITE | f::DENYOOM,
+        W | acl::SLOW,
+        KEY2,
+        xgroup,
+        "5.0.0",
+    ),
+    spec(
+        "createconsumer",
+        5,
+        f::WRITE | f::DENYOOM,
+        W | acl::SLOW,
+        KEY2,
+        xgroup,
+        "6.2.0",
+    ),
+    spec(
+        "delconsumer",
+        5,
+        f::WRITE,
+        W | acl::SLOW,
+        KEY2,
+        xgroup,
+        "5.0.0",
+    ),
     spec("destroy", 4, f::WRITE, W | acl::SLOW, KEY2, xgroup, "5.0.0"),
-    spec("help", 2, f::LOADING | f::STALE, acl::STREAM | acl::SLOW, Keys::NONE, xgroup_help, "5.0.0"),
+    spec(
+        "help",
+        2,
+        f::LOADING | f::STALE,
+        acl::STREAM | acl::SLOW,
+        Keys::NONE,
+        xgroup_help,
+        "5.0.0",
+    ),
     spec("setid", -5, f::WRITE, W | acl::SLOW, KEY2, xgroup, "5.0.0"),
 ];
 
 const XINFO_SUBCOMMANDS: &[CommandSpec] = &[
-    spec("consumers", 4, f::READONLY, R | acl::SLOW, KEY2, xinfo_consumers, "5.0.0"),
-    spec("groups", 3, f::READONLY, R | acl::SLOW, KEY2, xinfo_groups, "5.0.0"),
-    spec("help", 2, f::LOADING | f::STALE, acl::STREAM | acl::SLOW, Keys::NONE, xinfo_help, "5.0.0"),
-    spec("stream", -3, f::READONLY, R | acl::SLOW, KEY2, xinfo_stream, "5.0.0"),
+    spec(
+        "consumers",
+        4,
+        f::READONLY,
+        R | acl::SLOW,
+        KEY2,
+        xinfo_consumers,
+        "5.0.0",
+    ),
+    spec(
+        "groups",
+        3,
+        f::READONLY,
+        R | acl::SLOW,
+        KEY2,
+        xinfo_groups,
+        "5.0.0",
+    ),
+    spec(
+        "help",
+        2,
+        f::LOADING | f::STALE,
+        acl::STREAM | acl::SLOW,
+        Keys::NONE,
+        xinfo_help,
+        "5.0.0",
+    ),
+    spec(
+        "stream",
+        -3,
+        f::READONLY,
+        R | acl::SLOW,
+        KEY2,
+        xinfo_stream,
+        "5.0.0",
+    ),
 ];
 
 pub const COMMANDS: &[CommandSpec] = &[
-    spec("xadd", -5, f::WRITE | f::DENYOOM | f::FAST, W | acl::FAST, Keys::ONE, xadd, "5.0.0"),
-    spec("xrange", -4, f::READONLY, R | acl::SLOW, Keys::ONE, xrange, "5.0.0"),
-    spec("xrevrange", -4, f::READONLY, R | acl::SLOW, Keys::ONE, xrevrange, "5.0.0"),
-    spec("xlen", 2, f::READONLY | f::FAST, R | acl::FAST, Keys::ONE, xlen, "5.0.0"),
-    spec("xdel", -3, f::WRITE | f::FAST, W | acl::FAST, Keys::ONE, xdel, "5.0.0"),
-    spec("xtrim", -4, f::WRITE, W | acl::SLOW, Keys::ONE, xtrim, "5.0.0"),
+    spec(
+        "xadd",
+        -5,
+        f::WRITE | f::DENYOOM | f::FAST,
+        W | acl::FAST,
+        Keys::ONE,
+        xadd,
+        "5.0.0",
+    ),
+    spec(
+        "xrange",
+        -4,
+        f::READONLY,
+        R | acl::SLOW,
+        Keys::ONE,
+        xrange,
+        "5.0.0",
+    ),
+    spec(
+        "xrevrange",
+        -4,
+        f::READONLY,
+        R | acl::SLOW,
+        Keys::ONE,
+        xrevrange,
+        "5.0.0",
+    ),
+    spec(
+        "xlen",
+        2,
+        f::READONLY | f::FAST,
+        R | acl::FAST,
+        Keys::ONE,
+        xlen,
+        "5.0.0",
+    ),
+    spec(
+        "xdel",
+        -3,
+        f::WRITE | f::FAST,
+        W | acl::FAST,
+        Keys::ONE,
+        xdel,
+        "5.0.0",
+    ),
+    spec(
+        "xtrim",
+        -4,
+        f::WRITE,
+        W | acl::SLOW,
+        Keys::ONE,
+        xtrim,
+        "5.0.0",
+    ),
     spec(
         "xread",
         -4,
@@ -2073,11 +2222,51 @@ pub const COMMANDS: &[CommandSpec] = &[
         "5.0.0",
     )
     .keys_fn(xread_keys),
-    spec("xsetid", -3, f::WRITE | f::DENYOOM | f::FAST, W | acl::FAST, Keys::ONE, xsetid, "5.0.0"),
-    spec("xack", -4, f::WRITE | f::FAST, W | acl::FAST, Keys::ONE, xack, "5.0.0"),
-    spec("xpending", -3, f::READONLY, R | acl::SLOW, Keys::ONE, xpending, "5.0.0"),
-    spec("xclaim", -6, f::WRITE | f::FAST, W | acl::FAST, Keys::ONE, xclaim, "5.0.0"),
-    spec("xautoclaim", -6, f::WRITE | f::FAST, W | acl::FAST, Keys::ONE, xautoclaim, "6.2.0"),
+    spec(
+        "xsetid",
+        -3,
+        f::WRITE | f::DENYOOM | f::FAST,
+        W | acl::FAST,
+        Keys::ONE,
+        xsetid,
+        "5.0.0",
+    ),
+    spec(
+        "xack",
+        -4,
+        f::WRITE | f::FAST,
+        W | acl::FAST,
+        Keys::ONE,
+        xack,
+        "5.0.0",
+    ),
+    spec(
+        "xpending",
+        -3,
+        f::READONLY,
+        R | acl::SLOW,
+        Keys::ONE,
+        xpending,
+        "5.0.0",
+    ),
+    spec(
+        "xclaim",
+        -6,
+        f::WRITE | f::FAST,
+        W | acl::FAST,
+        Keys::ONE,
+        xclaim,
+        "5.0.0",
+    ),
+    spec(
+        "xautoclaim",
+        -6,
+        f::WRITE | f::FAST,
+        W | acl::FAST,
+        Keys::ONE,
+        xautoclaim,
+        "6.2.0",
+    ),
     CommandSpec::container("xgroup", -2, XGROUP_SUBCOMMANDS)
         .group("stream")
         .since("5.0.0")
@@ -2094,13 +2283,22 @@ mod tests {
 
     #[test]
     fn ids_parse_as_redis() {
-        assert_eq!(parse_id(b"5", 0, true, false), Some((StreamId::new(5, 0), true)));
+        assert_eq!(
+            parse_id(b"5", 0, true, false),
+            Some((StreamId::new(5, 0), true))
+        );
         assert_eq!(
             parse_id(b"5", u64::MAX, true, false),
             Some((StreamId::new(5, u64::MAX), true))
         );
-        assert_eq!(parse_id(b"5-3", 0, true, false), Some((StreamId::new(5, 3), true)));
-        assert_eq!(parse_id(b"5-*", 0, true, true), Some((StreamId::new(5, 0), false)));
+        assert_eq!(
+            parse_id(b"5-3", 0, true, false),
+            Some((StreamId::new(5, 3), true))
+        );
+        assert_eq!(
+            parse_id(b"5-*", 0, true, true),
+            Some((StreamId::new(5, 0), false))
+        );
         assert_eq!(parse_id(b"5-*", 0, true, false), None);
         assert_eq!(parse_id(b"-", 0, true, false), None);
         assert_eq!(parse_id(b"+", 0, false, false), Some((StreamId::MAX, true)));

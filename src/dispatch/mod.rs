@@ -519,9 +519,7 @@ pub fn serve_blocked(e: &mut Engine) {
                     continue;
                 };
                 let stream_reader = c.blocked.as_ref().is_some_and(|b| {
-                    crate::server::Engine::serves_any(b.want)
-                        && b.db == db
-                        && b.keys.contains(&key)
+                    crate::server::Engine::serves_any(b.want) && b.db == db && b.keys.contains(&key)
                 });
                 if !stream_reader {
                     e.clients.insert(id, c);
@@ -551,7 +549,9 @@ pub fn serve_blocked(e: &mut Engine) {
                     break;
                 };
                 let want = c.blocked.as_ref().map(|b| b.want);
-                if !want.is_some_and(|w| !crate::server::Engine::serves_any(w) && e.key_serves(db, &key, w)) {
+                if !want.is_some_and(|w| {
+                    !crate::server::Engine::serves_any(w) && e.key_serves(db, &key, w)
+                }) {
                     e.clients.insert(id, c);
                     break;
                 }
@@ -729,7 +729,11 @@ pub fn call(e: &mut Engine, c: &mut Client, idx: usize, args: &[Bytes]) {
     let ns = start.elapsed().as_nanos() as u64;
     let usec = ns / 1000;
     let stat = &mut e.cmd_stats[idx];
-    stat.calls += 1;
+    // A command that blocked is counted once, when it is served or times
+    // out (Redis's updateStatsOnUnblock).
+    if c.blocked.is_none() {
+        stat.calls += 1;
+    }
     stat.usec += usec;
     if e.config.latency_tracking {
         stat.hist.get_or_insert_with(Default::default).record(ns);

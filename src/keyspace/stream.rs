@@ -111,7 +111,10 @@ impl StreamId {
         let mut seq = [0u8; 8];
         ms.copy_from_slice(&b[..8]);
         seq.copy_from_slice(&b[8..]);
-        Some(StreamId::new(u64::from_be_bytes(ms), u64::from_be_bytes(seq)))
+        Some(StreamId::new(
+            u64::from_be_bytes(ms),
+            u64::from_be_bytes(seq),
+        ))
     }
 
     pub fn to_bytes(self) -> Vec<u8> {
@@ -304,12 +307,33 @@ pub fn validate_node(lp: &Listpack) -> bool {
     }
 }
 
-/// Logs a node that does not parse, as Redis's assertion would: once per
-/// process is enough to find it in the log, and the command goes on.
+static REPORTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Logs corrupt stream data where Redis would fail an assertion (and
+/// exit): once per process, and the command goes on without the broken
+/// part.
+pub fn assertion_failed(what: &str) {
+    if !REPORTED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::warn!("=== ASSERTION FAILED === {what}");
+    }
+}
+
+/// Logs a node that does not parse.
 pub fn report_corrupt(master: StreamId) {
-    tracing::warn!(
-        "=== ASSERTION FAILED === corrupt stream node {master}: its entries are skipped"
-    );
+    assertion_failed(&format!(
+        "corrupt stream node {master}: its entries are skipped"
+    ));
+}
+
+/// Logs what Redis's serverPanic would (a stream whose length says it has
+/// entries but has none).
+pub fn report_panic(what: &str) {
+    static PANICKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !PANICKED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::warn!("------------------------------------------------");
+        tracing::warn!("!!! Software Failure. Press left mouse button to continue");
+        tracing::warn!("Guru Meditation: {what}");
+    }
 }
 
 /// How XADD / XTRIM trims.
@@ -346,6 +370,9 @@ pub struct Stream {
     pub max_deleted_id: StreamId,
     pub entries_added: u64,
     pub groups: BTreeMap<Vec<u8>, Group>,
+    /// Restored without sanitization from a payload with a broken node,
+    /// which was left out: every walk reports it.
+    pub poisoned: bool,
 }
 
 impl PartialEq for Stream {
@@ -379,11 +406,7 @@ impl Stream {
     }
 
     pub fn heap_size(&self) -> usize {
-        let nodes: usize = self
-            .nodes
-            .values()
-            .map(|lp| lp.heap_size() + 16 + 32)
-            .sum();
+        let nodes: usize = self.nodes.values().map(|lp| lp.heap_size() + 16 + 32).sum();
         let groups: usize = self
             .groups
             .iter()
@@ -541,6 +564,9 @@ impl Stream {
         tombstones: bool,
         mut f: impl FnMut(&EntryRef<'_>) -> bool,
     ) {
+        if self.poisoned {
+            assertion_failed("stream restored with an invalid listpack node");
+        }
         if !rev {
             let from = if start.is_zero() {
                 None
@@ -623,10 +649,16 @@ impl Stream {
     /// is no such entry.
     pub fn edge_id(&self, first: bool, skip_tombstones: bool) -> Option<StreamId> {
         let mut found = None;
-        self.walk(StreamId::MIN, StreamId::MAX, !first, !skip_tombstones, |e| {
-            found = Some(e.id);
-            false
-        });
+        self.walk(
+            StreamId::MIN,
+            StreamId::MAX,
+            !first,
+            !skip_tombstones,
+            |e| {
+                found = Some(e.id);
+                false
+            },
+        );
         found
     }
 
@@ -689,9 +721,7 @@ impl Stream {
                 break;
             }
             let remove_node = match t.strategy {
-                TrimStrategy::MaxLen(max) => {
-                    self.length as i128 - entries as i128 >= max as i128
-                }
+                TrimStrategy::MaxLen(max) => self.length as i128 - entries as i128 >= max as i128,
                 TrimStrategy::MinId(min) => {
                     // The node's last entry, deleted or not.
                     view.entries.last().map_or(k, |e| e.id) < min
@@ -805,6 +835,19 @@ impl Stream {
             }
             g.last_id = id;
         }
+    }
+
+    /// The last live entry's ID (streamLastValidID); a stream whose length
+    /// says it has entries but has none is reported as Redis panics on it.
+    pub fn last_valid_id(&self) -> Option<StreamId> {
+        let id = self.edge_id(false, true);
+        if id.is_none() && self.length > 0 {
+            report_panic(&format!(
+                "Corrupt stream, length is {}, but no max id",
+                self.length
+            ));
+        }
+        id
     }
 
     /// Number of listpack nodes.

@@ -252,11 +252,7 @@ impl Value {
             // Redis's lazyfreeGetFreeEffort: nodes plus consumer groups'
             // pending entries.
             Value::Stream(s) => {
-                s.node_count()
-                    + s.groups
-                        .values()
-                        .map(|g| 1 + g.pel.len())
-                        .sum::<usize>()
+                s.node_count() + s.groups.values().map(|g| 1 + g.pel.len()).sum::<usize>()
             }
         }
     }

@@ -115,6 +115,9 @@ impl Engine {
     /// Unblocks `c` with its timeout reply.
     pub fn unblock_timed_out(&mut self, c: &mut Client) {
         if let Some(b) = self.unblock(c) {
+            if let Some(stat) = self.cmd_stats.get_mut(b.cmd) {
+                stat.calls += 1;
+            }
             match b.on_timeout {
                 TimeoutReply::NullArray => c.reply().null_array(),
                 TimeoutReply::Null => c.reply().null(),

@@ -16,7 +16,7 @@ use super::{legacy, lzf, rtype, Encodings, RdbError};
 use crate::keyspace::hash::Hash;
 use crate::keyspace::intset::IntSet;
 use crate::keyspace::list::{End, List};
-use crate::keyspace::listpack::{Listpack, LpElem};
+use crate::keyspace::listpack::{Listpack, ListpackError as ListpackErr, LpElem};
 use crate::keyspace::set::{Elem, Set};
 use crate::keyspace::stream::{self as kstream, Consumer, Group, Nack, Stream, StreamId};
 use crate::keyspace::value::Value;
@@ -589,7 +589,9 @@ fn stream(r: &mut Reader<'_>, t: u8, ctx: &Ctx<'_>) -> R<Stream> {
     for _ in 0..nodes {
         let key = r.bytes()?;
         let Some(master) = StreamId::decode(&key) else {
-            return Err(corrupt("Stream node key entry is not the size of a stream ID"));
+            return Err(corrupt(
+                "Stream node key entry is not the size of a stream ID",
+            ));
         };
         let blob = r.bytes()?.into_owned();
         let msg = "Stream listpack integrity check failed.";
@@ -602,13 +604,19 @@ fn stream(r: &mut Reader<'_>, t: u8, ctx: &Ctx<'_>) -> R<Stream> {
         }
         let lp = match Listpack::from_bytes(blob) {
             Ok(lp) => lp,
-            Err(e) => {
-                if !ctx.deep {
-                    tracing::warn!(
-                        "=== ASSERTION FAILED === stream listpack entries are invalid ({e}): refused"
-                    );
-                }
+            Err(_) if ctx.deep => return Err(corrupt(msg)),
+            Err(ListpackErr::Entry { offset: 6 }) => {
+                // Redis reads the first entry at once (lpFirst) and
+                // asserts on it.
+                kstream::assertion_failed("stream listpack's first entry is invalid");
                 return Err(corrupt(msg));
+            }
+            Err(_) => {
+                // Redis would take the node and assert when a command
+                // walks into the broken entry: the node is left out and
+                // the first walk reports it.
+                s.poisoned = true;
+                continue;
             }
         };
         if ctx.deep && !kstream::validate_node(&lp) {
@@ -631,7 +639,7 @@ fn stream(r: &mut Reader<'_>, t: u8, ctx: &Ctx<'_>) -> R<Stream> {
         s.max_deleted_id = StreamId::new(r.len()?, r.len()?);
         s.entries_added = r.len()?;
     }
-    if s.length != 0 && s.nodes.is_empty() {
+    if s.length != 0 && s.nodes.is_empty() && !s.poisoned {
         return Err(corrupt("Stream length inconsistent with rax entries"));
     }
     let groups = r.count(3)?;
