@@ -301,7 +301,9 @@ fn flushall(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         total += old.len();
         garbage.push(old);
     }
-    e.dirty += total as u64 + 1;
+    e.dirty += total as u64;
+    e.flushall_reset_rdb();
+    e.dirty += 1;
     e.free_later(garbage, if lazy { usize::MAX } else { total });
     c.reply().ok();
 }

@@ -550,7 +550,8 @@ fn gates(e: &mut Engine, c: &mut Client, spec: &CommandSpec) -> Result<(), Strin
     if deny_oom && e.over_maxmemory() {
         return Err(errors::OOM.to_string());
     }
-    if is_write && e.persistence_error() {
+    // PING too, so that a health check notices the failing disk (Redis).
+    if (is_write || spec.name == "ping") && e.persistence_error() {
         return Err(errors::MISCONF.to_string());
     }
     if c.in_resp2_pubsub() && !allowed_in_pubsub(spec) {

@@ -20,6 +20,7 @@ pub mod conn;
 pub mod latency;
 pub mod log;
 pub mod main;
+pub mod persist;
 pub mod pubsub;
 
 use bytes::Bytes;
@@ -160,6 +161,8 @@ pub struct Engine {
     pub peak_memory: u64,
     /// `used_memory` right after start-up (INFO used_memory_startup).
     pub startup_memory: u64,
+    /// RDB snapshots: the background save, save points, loading.
+    pub persist: persist::Persist,
 }
 
 impl Engine {
@@ -205,6 +208,7 @@ impl Engine {
             latency: BTreeMap::new(),
             peak_memory: 0,
             startup_memory: crate::persistence::memory::allocated(),
+            persist: Default::default(),
         };
         e.sync_notify_flags();
         e
@@ -239,11 +243,6 @@ impl Engine {
 
     pub fn over_maxmemory(&self) -> bool {
         self.config.maxmemory > 0 && self.used_memory() > self.config.maxmemory
-    }
-
-    /// True while writes must be refused with MISCONF.
-    pub fn persistence_error(&self) -> bool {
-        false
     }
 
     /// Counts an error reply for INFO errorstats (by its first word).
@@ -508,6 +507,7 @@ impl Engine {
         }
         self.drain_expired(None);
         self.pubsub_cron();
+        self.persist_cron();
         sample(&mut self.stats.ops_samples, now, self.stats.commands);
         sample(
             &mut self.stats.net_in_samples,
@@ -789,6 +789,7 @@ async fn serve(
         tokio::task::spawn_local(conn::accept_loop(engine.clone(), l));
     }
     tokio::task::spawn_local(cron_loop(engine.clone()));
+    tokio::task::spawn_local(persist::load_at_startup(engine.clone()));
     match inbox {
         Some(rx) => {
             tokio::task::spawn_local(inbox_loop(engine.clone(), rx));
@@ -798,8 +799,11 @@ async fn serve(
         }
     }
     shutdown.notified().await;
-    let mode = engine.borrow().shutdown;
-    Ok(mode)
+    let e = engine.borrow();
+    if e.persist.fatal {
+        return Err(std::io::Error::other(persist::LoadFailed));
+    }
+    Ok(e.shutdown)
 }
 
 /// SIGTERM and SIGINT shut the server down as SHUTDOWN does (the server
@@ -813,14 +817,20 @@ async fn signal_loop(engine: Rc<RefCell<Engine>>) {
         tracing::warn!("could not install signal handlers");
         return;
     };
-    let name = tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
-    };
-    tracing::warn!("Received {name} scheduling shutdown...");
-    let mut e = engine.borrow_mut();
-    e.shutdown = Some(ShutdownSave::Default);
-    e.shutdown_notify.notify_one();
+    loop {
+        let name = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        };
+        tracing::warn!("Received {name} scheduling shutdown...");
+        let mut e = engine.borrow_mut();
+        if e.prepare_shutdown(ShutdownSave::Default, false) {
+            e.shutdown = Some(ShutdownSave::Default);
+            e.shutdown_notify.notify_one();
+            return;
+        }
+        tracing::warn!("{name} received but errors trying to shut down the server, check the logs for more information");
+    }
 }
 
 /// Serves in-process requests, each from one pseudo client.
@@ -854,6 +864,7 @@ async fn inbox_loop(engine: Rc<RefCell<Engine>>, mut rx: mpsc::UnboundedReceiver
             }
             Inbox::Shutdown => {
                 let mut e = engine.borrow_mut();
+                e.prepare_shutdown(ShutdownSave::NoSave, true);
                 e.shutdown = Some(ShutdownSave::NoSave);
                 e.shutdown_notify.notify_one();
                 break;
