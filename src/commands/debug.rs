@@ -451,8 +451,10 @@ fn debug(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
                 .reply()
                 .error("ERR argument must be a memory value bigger than 1 and smaller than 4gb"),
         }
-    } else if (is(sub, "set-skip-checksum-validation")
-        || is(sub, "aof-flush-sleep")
+    } else if is(sub, "set-skip-checksum-validation") && argc == 3 {
+        crate::persistence::rdb::set_skip_checksum_validation(atoi(&args[2]) != 0);
+        c.reply().ok();
+    } else if (is(sub, "aof-flush-sleep")
         || is(sub, "set-disable-deny-scripts")
         || is(sub, "dict-resizing"))
         && argc == 3

@@ -7,6 +7,7 @@ mod client;
 mod config_cmd;
 mod connection;
 mod debug;
+mod dump;
 mod hash;
 mod info;
 mod introspection;
@@ -46,6 +47,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     zset::COMMANDS,
     pubsub::COMMANDS,
     sort::COMMANDS,
+    dump::COMMANDS,
 ];
 
 /// Parses an integer argument or replies with Redis's error.

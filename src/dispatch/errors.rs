@@ -67,3 +67,8 @@ pub fn wrong_arity(fullname: &str) -> String {
 pub fn invalid_expire(cmd: &str) -> String {
     format!("ERR invalid expire time in '{cmd}' command")
 }
+
+// DUMP / RESTORE (cluster.c).
+pub const BUSYKEY: &str = "BUSYKEY Target key name already exists.";
+pub const DUMP_PAYLOAD: &str = "ERR DUMP payload version or checksum are wrong";
+pub const BAD_DATA_FORMAT: &str = "ERR Bad data format";

@@ -154,6 +154,26 @@ impl Hash {
         }
     }
 
+    /// A `listpack` hash over `lp`, which holds field, value pairs (an even
+    /// count: the caller checks, as every walk relies on it).
+    pub fn from_listpack(lp: Listpack) -> Hash {
+        debug_assert!(lp.len().is_multiple_of(2));
+        Hash::Listpack(lp)
+    }
+
+    /// An empty `hashtable`-encoded hash.
+    pub fn new_table() -> Hash {
+        Hash::Table(new_table())
+    }
+
+    /// The listpack's bytes, when that is the encoding (RDB encoder).
+    pub fn listpack_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Hash::Listpack(lp) => Some(lp.as_bytes()),
+            Hash::Table(_) => None,
+        }
+    }
+
     /// Converts to `hashtable`.
     pub fn convert_to_table(&mut self) {
         if let Hash::Listpack(lp) = self {

@@ -53,6 +53,40 @@ impl IntSet {
         &self.data
     }
 
+    /// The intset as Redis serializes it: width (u32 LE), member count
+    /// (u32 LE), then the members.
+    pub fn to_blob(&self) -> Vec<u8> {
+        let mut b = Vec::with_capacity(8 + self.data.len());
+        b.extend_from_slice(&(self.width as u32).to_le_bytes());
+        b.extend_from_slice(&(self.len() as u32).to_le_bytes());
+        b.extend_from_slice(&self.data);
+        b
+    }
+
+    /// Takes a serialized intset from outside (RDB, RESTORE): the width
+    /// must be 2, 4 or 8, the size must match the count, and the set must
+    /// not be empty. With `deep`, members must also be strictly ascending
+    /// (otherwise searches would miss members, though nothing breaks).
+    pub fn from_blob(blob: &[u8], deep: bool) -> Option<IntSet> {
+        let head = blob.get(..8)?;
+        let width = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
+        let count = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
+        if !matches!(width, 2 | 4 | 8) || count == 0 {
+            return None;
+        }
+        if count.checked_mul(width as usize)? != blob.len() - 8 {
+            return None;
+        }
+        let is = IntSet {
+            width: width as u8,
+            data: blob[8..].to_vec(),
+        };
+        if deep && (1..count).any(|i| is.get(i - 1) >= is.get(i)) {
+            return None;
+        }
+        Some(is)
+    }
+
     /// Heap bytes owned.
     pub fn heap_size(&self) -> usize {
         self.data.capacity()

@@ -215,6 +215,12 @@ impl List {
         }
     }
 
+    /// Appends a plain node read from outside (RDB): one element stored as is.
+    pub fn push_plain_node(&mut self, v: Vec<u8>) {
+        self.len += 1;
+        self.nodes.push_back(Node::Plain(v));
+    }
+
     pub fn push(&mut self, end: End, s: &[u8], fill: Fill) {
         self.len += 1;
         let node = match end {

@@ -135,6 +135,11 @@ impl Set {
         }
     }
 
+    /// A set over an intset read from outside (RDB, RESTORE).
+    pub fn from_intset(i: IntSet) -> Set {
+        Set { enc: Enc::Ints(i) }
+    }
+
     /// An empty set in the encoding Redis picks for its first member.
     pub fn for_member(m: &[u8]) -> Set {
         if string2ll(m).is_some() {

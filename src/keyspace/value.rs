@@ -101,6 +101,50 @@ impl Value {
         Value::Str(SBytes::from_vec(v))
     }
 
+    pub fn from_list(l: List) -> Value {
+        Value::List(Box::new(l))
+    }
+
+    pub fn from_hash(h: Hash) -> Value {
+        Value::Hash(Box::new(h))
+    }
+
+    pub fn from_set(s: Set) -> Value {
+        Value::Set(Box::new(s))
+    }
+
+    pub fn from_zset(z: ZSet) -> Value {
+        Value::ZSet(Box::new(z))
+    }
+
+    pub fn as_list(&self) -> Option<&List> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    pub fn as_hash(&self) -> Option<&Hash> {
+        match self {
+            Value::Hash(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    pub fn as_set(&self) -> Option<&Set> {
+        match self {
+            Value::Set(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_zset(&self) -> Option<&ZSet> {
+        match self {
+            Value::ZSet(z) => Some(z),
+            _ => None,
+        }
+    }
+
     pub fn kind(&self) -> Kind {
         match self {
             Value::Int(_) | Value::Str(_) | Value::Raw(_) => Kind::String,

@@ -661,6 +661,23 @@ impl ZSet {
         }
     }
 
+    /// A `listpack` set over `lp`: member, score pairs sorted by (score,
+    /// member), an even count (the caller checks; every walk relies on it).
+    pub fn from_listpack(lp: Listpack) -> ZSet {
+        debug_assert!(lp.len().is_multiple_of(2));
+        ZSet {
+            repr: Repr::Pack(PairList { lp }),
+        }
+    }
+
+    /// The listpack's bytes, when that is the encoding (RDB encoder).
+    pub fn listpack_bytes(&self) -> Option<&[u8]> {
+        match &self.repr {
+            Repr::Pack(p) => Some(p.lp.as_bytes()),
+            Repr::Skip(_) => None,
+        }
+    }
+
     /// Rewrites a `listpack` set as a `skiplist` one (SORT does this to its
     /// source, as Redis 7.0's sort.c does).
     pub fn convert_to_skiplist(&mut self) {
