@@ -330,13 +330,11 @@ impl Engine {
 
     /// FLUSHALL's part (Redis 7.0 `flushAllDataAndResetRDB`): cancel a
     /// running save and, when save points exist, write the now empty
-    /// dataset, keeping `dirty` so the flush still counts as a change.
+    /// dataset (which resets the change counter).
     pub fn flushall_reset_rdb(&mut self) {
         self.kill_rdb_child();
         if !self.config.save.is_empty() {
-            let dirty = self.dirty;
             let _ = self.rdb_save();
-            self.dirty = dirty;
         }
     }
 
