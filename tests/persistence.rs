@@ -462,3 +462,46 @@ fn a_corrupt_dump_stops_the_server() {
     assert!(log.contains("CRC error"), "{log}");
     assert!(!log.contains("Ready to accept"), "{log}");
 }
+
+#[test]
+fn save_points_start_a_background_save() {
+    let dir = TempDir::new("savepoint");
+    let s = server_in(&dir, &[("save", "1 2")]);
+    assert_eq!(run(&s, &["SET", "a", "1"]), ok());
+    assert_eq!(run(&s, &["SET", "b", "2"]), ok());
+    // More than one second after the last save, two changes: the cron forks.
+    wait_for("the save point to fire", || {
+        info_field(&s, "total_forks") == "1" && info_field(&s, "rdb_bgsave_in_progress") == "0"
+    });
+    assert_eq!(info_field(&s, "rdb_last_bgsave_status"), "ok");
+    assert_eq!(info_field(&s, "rdb_changes_since_last_save"), "0");
+    assert!(dir.dump().is_file());
+    s.shutdown().expect("stops");
+}
+
+#[test]
+fn bgsave_inside_exec_is_scheduled() {
+    let dir = TempDir::new("scheduled");
+    let s = server_in(&dir, &[]);
+    let mut c = Conn::open(&s);
+    c.call(&["MULTI"], "+OK\r\n");
+    c.call(&["SET", "k", "v"], "+QUEUED\r\n");
+    c.call(&["BGSAVE"], "+QUEUED\r\n");
+    c.call(&["EXEC"], "*2\r\n+OK\r\n+Background saving scheduled\r\n");
+    wait_for("the scheduled save", || {
+        info_field(&s, "total_forks") == "1" && info_field(&s, "rdb_bgsave_in_progress") == "0"
+    });
+    assert_eq!(info_field(&s, "rdb_changes_since_last_save"), "0");
+    assert!(dir.dump().is_file());
+    c.call(
+        &["SAVE", "x"],
+        "-ERR wrong number of arguments for 'save' command\r\n",
+    );
+    c.call(&["MULTI"], "+OK\r\n");
+    c.call(
+        &["SAVE"],
+        "-ERR Command not allowed inside a transaction\r\n",
+    );
+    c.call(&["DISCARD"], "+OK\r\n");
+    s.shutdown().expect("stops");
+}

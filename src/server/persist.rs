@@ -696,11 +696,14 @@ fn log_loaded(l: &Loaded) {
             _ => {}
         }
     }
-    tracing::info!(
-        "Done loading RDB, keys loaded: {}, keys expired: {}.",
-        l.keys_loaded,
-        l.expired_skipped
-    );
+    // With empty keys skipped the codec logs its own variant of the line.
+    if l.empty_skipped == 0 {
+        tracing::info!(
+            "Done loading RDB, keys loaded: {}, keys expired: {}.",
+            l.keys_loaded,
+            l.expired_skipped
+        );
+    }
 }
 
 /// Loads `dir/dbfilename` at startup, on a thread of its own, while the
