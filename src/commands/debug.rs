@@ -120,8 +120,13 @@ fn object_digest(d: &mut Sum, e: &Entry) {
 
 /// The digest of every key in every database (DEBUG DIGEST).
 pub fn dataset_digest(e: &Engine) -> String {
+    keyspace_digest(&e.ks)
+}
+
+/// DEBUG DIGEST of a keyspace (also [`crate::keyspace::Keyspace::digest`]).
+pub fn keyspace_digest(ks: &crate::keyspace::Keyspace) -> String {
     let mut total: Sum = [0; 20];
-    for (i, db) in e.ks.dbs.iter().enumerate() {
+    for (i, db) in ks.dbs.iter().enumerate() {
         if db.is_empty() {
             continue;
         }

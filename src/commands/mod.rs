@@ -27,6 +27,7 @@ use crate::keyspace::{now_ms, Entry, Value};
 use crate::server::client::Client;
 use crate::server::Engine;
 use crate::util::num;
+pub(crate) use debug::keyspace_digest;
 
 /// Every family's table, in the order COMMAND lists them.
 pub const FAMILIES: &[&[CommandSpec]] = &[

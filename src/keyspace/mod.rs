@@ -478,6 +478,12 @@ impl Keyspace {
     pub fn total_keys(&self) -> usize {
         self.dbs.iter().map(|d| d.len()).sum()
     }
+
+    /// What DEBUG DIGEST answers for this keyspace (Redis's algorithm, so
+    /// it can be compared with a real Redis holding the same data).
+    pub fn digest(&self) -> String {
+        crate::commands::keyspace_digest(self)
+    }
 }
 
 #[cfg(test)]

@@ -460,7 +460,6 @@ pub fn value(r: &mut Reader<'_>, t: u8, ctx: &Ctx<'_>) -> R<Decoded> {
                 while let (Some(f), Some(v)) = (it.next(), it.next()) {
                     let new = f.with_bytes(|fb| v.with_bytes(|vb| h.set(fb, vb, ctx.enc.hash)));
                     if !new {
-                        tracing::warn!("listpack with dup elements");
                         return Err(corrupt("Hash listpack with dup elements"));
                     }
                 }

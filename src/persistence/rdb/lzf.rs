@@ -212,7 +212,11 @@ fn compress_with(table: &mut [u64], gen: u32, input: &[u8], max_out: usize) -> O
 
 /// Decompresses `input`, which must expand to exactly `out_len` bytes.
 pub fn decompress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
-    let mut out: Vec<u8> = Vec::with_capacity(out_len);
+    // The announced size is untrusted: reserve what the input can plausibly
+    // expand to and let real output grow the buffer past that.
+    let mut out: Vec<u8> = Vec::new();
+    out.try_reserve_exact(out_len.min(64 + input.len().saturating_mul(8)))
+        .ok()?;
     let mut ip = 0usize;
     while ip < input.len() {
         let ctrl = input[ip] as usize;
