@@ -61,6 +61,8 @@ pub struct Persist {
     pub child: Option<fork::Child>,
     /// When the running child was started (unix seconds).
     child_started: i64,
+    /// The directory the running child writes in (`dir` may change meanwhile).
+    child_dir: std::path::PathBuf,
     /// `dirty` when the running child was forked.
     dirty_before_bgsave: u64,
     /// BGSAVE SCHEDULE (or BGSAVE in a transaction) waits for its turn.
@@ -99,6 +101,7 @@ impl Default for Persist {
         Persist {
             child: None,
             child_started: -1,
+            child_dir: Default::default(),
             dirty_before_bgsave: 0,
             bgsave_scheduled: false,
             last_bgsave_ok: true,
@@ -297,6 +300,7 @@ impl Engine {
             target: self.save_target(),
             key_delay: self.config.rdb_key_save_delay,
         };
+        let dir = job.target.dir.clone();
         match fork::spawn_save(&job) {
             Ok(child) => {
                 let pid = child.pid();
@@ -306,6 +310,7 @@ impl Engine {
                 p.reset_child_stats();
                 p.cur_keys_total = self.ks.total_keys() as u64;
                 p.child_started = unix_secs();
+                p.child_dir = dir;
                 p.child = Some(child);
                 let fork_ms = self.persist.latest_fork_usec / 1000;
                 self.latency_sample("fork", fork_ms);
@@ -426,6 +431,7 @@ impl Engine {
 
     /// Redis's `backgroundSaveDoneHandlerDisk` and `resetChildState`.
     fn bgsave_done(&mut self, pid: u32, exit: Exit) {
+        let temp = file::temp_path(&self.persist.child_dir, pid);
         match exit {
             Exit::Success => {
                 tracing::info!("Background saving terminated with success");
@@ -437,11 +443,11 @@ impl Engine {
                 tracing::warn!("Background saving error");
                 self.persist.last_bgsave_ok = false;
                 // The child removes its temp file, unless it could not.
-                let _ = std::fs::remove_file(file::temp_path(&self.config.dir, pid));
+                let _ = std::fs::remove_file(&temp);
             }
             Exit::Signaled(sig) => {
                 tracing::warn!("Background saving terminated by signal {sig}");
-                let _ = std::fs::remove_file(file::temp_path(&self.config.dir, pid));
+                let _ = std::fs::remove_file(&temp);
                 if sig != SIGUSR1 {
                     self.persist.last_bgsave_ok = false;
                 }
@@ -461,7 +467,7 @@ impl Engine {
         if let Some(mut child) = self.persist.child.take() {
             tracing::warn!("There is a child saving an .rdb. Killing it!");
             child.cancel_and_reap(Duration::from_millis(500));
-            let _ = std::fs::remove_file(file::temp_path(&self.config.dir, child.pid()));
+            let _ = std::fs::remove_file(file::temp_path(&self.persist.child_dir, child.pid()));
             self.persist.child_started = -1;
             self.persist.reset_child_stats();
         }
@@ -528,7 +534,7 @@ impl Engine {
             self.free_later(old, effort);
             self.sync_notify_flags();
         } else {
-            self.merge_loaded(keyspace, merge).map_err(|msg| {
+            self.merge_loaded(c, keyspace, merge).map_err(|msg| {
                 tracing::warn!("{msg}");
                 LOAD_ERR.to_string()
             })?;
@@ -566,7 +572,12 @@ impl Engine {
     }
 
     /// NOFLUSH: adds the loaded keys to the live dataset.
-    fn merge_loaded(&mut self, mut ks: Keyspace, replace: bool) -> Result<(), String> {
+    fn merge_loaded(
+        &mut self,
+        c: &mut Client,
+        mut ks: Keyspace,
+        replace: bool,
+    ) -> Result<(), String> {
         let n = ks.dbs.len().min(self.ks.dbs.len());
         if !replace {
             for dbi in 0..n {
@@ -587,6 +598,7 @@ impl Engine {
                 let k = key.as_bytes();
                 let deadline = ks.dbs[dbi].expire_of(k);
                 if let Some(entry) = ks.dbs[dbi].remove(k) {
+                    self.touch_key(c, dbi, k);
                     self.ks.dbs[dbi].insert_entry(entry, deadline);
                 }
             }
