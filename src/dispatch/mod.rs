@@ -580,7 +580,12 @@ fn gates(e: &mut Engine, c: &mut Client, spec: &CommandSpec) -> Result<(), Strin
     if deny_oom && !from_primary && e.over_maxmemory() {
         return Err(errors::OOM.to_string());
     }
-    if is_write && !from_primary && !e.is_replica() && e.persistence_error() {
+    // PING too, so that a health check notices the failing disk (Redis).
+    if (is_write || spec.name == "ping")
+        && !from_primary
+        && !e.is_replica()
+        && e.persistence_error()
+    {
         return Err(errors::MISCONF.to_string());
     }
     if is_write && !from_primary && !e.enough_good_replicas() {

@@ -20,6 +20,7 @@ pub mod conn;
 pub mod latency;
 pub mod log;
 pub mod main;
+pub mod persist;
 pub mod propagate;
 pub mod pubsub;
 pub mod replica;
@@ -164,6 +165,8 @@ pub struct Engine {
     pub startup_memory: u64,
     /// Propagation of writes to replicas (and later the AOF).
     pub repl: propagate::Repl,
+    /// RDB snapshots: the background save, save points, loading.
+    pub persist: persist::Persist,
 }
 
 impl Engine {
@@ -210,6 +213,7 @@ impl Engine {
             peak_memory: 0,
             startup_memory: crate::persistence::memory::allocated(),
             repl: propagate::Repl::new(random_hex(40)),
+            persist: Default::default(),
         };
         e.sync_notify_flags();
         e
@@ -253,11 +257,6 @@ impl Engine {
 
     pub fn over_maxmemory(&self) -> bool {
         self.config.maxmemory > 0 && self.used_memory() > self.config.maxmemory
-    }
-
-    /// True while writes must be refused with MISCONF.
-    pub fn persistence_error(&self) -> bool {
-        false
     }
 
     /// Counts an error reply for INFO errorstats (by its first word).
@@ -526,6 +525,7 @@ impl Engine {
         self.replica_cron();
         self.drain_expired(None);
         self.pubsub_cron();
+        self.persist_cron();
         sample(&mut self.stats.ops_samples, now, self.stats.commands);
         sample(
             &mut self.stats.net_in_samples,
@@ -812,6 +812,7 @@ async fn serve(
         tokio::task::spawn_local(conn::accept_loop(engine.clone(), l));
     }
     tokio::task::spawn_local(cron_loop(engine.clone()));
+    tokio::task::spawn_local(persist::load_at_startup(engine.clone()));
     match inbox {
         Some(rx) => {
             tokio::task::spawn_local(inbox_loop(engine.clone(), rx));
@@ -821,8 +822,11 @@ async fn serve(
         }
     }
     shutdown.notified().await;
-    let mode = engine.borrow().shutdown;
-    Ok(mode)
+    let e = engine.borrow();
+    if e.persist.fatal {
+        return Err(std::io::Error::other(persist::LoadFailed));
+    }
+    Ok(e.shutdown)
 }
 
 /// SIGTERM and SIGINT shut the server down as SHUTDOWN does (the server
@@ -836,14 +840,20 @@ async fn signal_loop(engine: Rc<RefCell<Engine>>) {
         tracing::warn!("could not install signal handlers");
         return;
     };
-    let name = tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
-    };
-    tracing::warn!("Received {name} scheduling shutdown...");
-    let mut e = engine.borrow_mut();
-    e.shutdown = Some(ShutdownSave::Default);
-    e.shutdown_notify.notify_one();
+    loop {
+        let name = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        };
+        tracing::warn!("Received {name} scheduling shutdown...");
+        let mut e = engine.borrow_mut();
+        if e.prepare_shutdown(ShutdownSave::Default, false) {
+            e.shutdown = Some(ShutdownSave::Default);
+            e.shutdown_notify.notify_one();
+            return;
+        }
+        tracing::warn!("{name} received but errors trying to shut down the server, check the logs for more information");
+    }
 }
 
 /// Serves in-process requests, each from one pseudo client.
@@ -877,6 +887,7 @@ async fn inbox_loop(engine: Rc<RefCell<Engine>>, mut rx: mpsc::UnboundedReceiver
             }
             Inbox::Shutdown => {
                 let mut e = engine.borrow_mut();
+                e.prepare_shutdown(ShutdownSave::NoSave, true);
                 e.shutdown = Some(ShutdownSave::NoSave);
                 e.shutdown_notify.notify_one();
                 break;
