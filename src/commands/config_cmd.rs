@@ -78,6 +78,21 @@ fn apply(e: &mut Engine, name: &str) -> Result<(), String> {
             e.sync_notify_flags();
             Ok(())
         }
+        "appendonly" => {
+            if !e.config.appendonly {
+                e.aof_stop();
+                Ok(())
+            } else {
+                e.aof_start()
+                    .map_err(|()| "Unable to turn on AOF. Check server logs.".to_string())
+            }
+        }
+        "aof-disable-auto-gc" => {
+            if !e.config.aof_disable_auto_gc {
+                let _ = e.aof_del_history_files();
+            }
+            Ok(())
+        }
         _ => Ok(()),
     }
 }

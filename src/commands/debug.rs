@@ -366,9 +366,8 @@ fn debug(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     } else if is(sub, "reload") {
         debug_reload(e, c, args);
     } else if is(sub, "loadaof") {
-        // It rewrites and reloads the AOF: it arrives with the AOF.
-        c.reply()
-            .error("ERR DEBUG LOADAOF is not supported yet: this server has no AOF");
+        e.debug_loadaof(c);
+        c.reply().ok();
     } else if is(sub, "log") && argc == 3 {
         tracing::warn!("DEBUG LOG: {}", String::from_utf8_lossy(&args[2]));
         c.reply().ok();
@@ -426,11 +425,10 @@ fn debug(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     } else if is(sub, "set-skip-checksum-validation") && argc == 3 {
         crate::persistence::rdb::set_skip_checksum_validation(atoi(&args[2]) != 0);
         c.reply().ok();
-    } else if (is(sub, "aof-flush-sleep")
-        || is(sub, "set-disable-deny-scripts")
-        || is(sub, "dict-resizing"))
-        && argc == 3
-    {
+    } else if is(sub, "aof-flush-sleep") && argc == 3 {
+        e.aof.flush_sleep_us = u64::try_from(atoi(&args[2])).unwrap_or(0);
+        c.reply().ok();
+    } else if (is(sub, "set-disable-deny-scripts") || is(sub, "dict-resizing")) && argc == 3 {
         // Knobs of subsystems that do not exist yet (RDB loading, AOF,
         // scripting): accepted so test setups run.
         c.reply().ok();

@@ -482,19 +482,7 @@ fn persistence_section(e: &Engine, out: &mut String) {
          rdb_saves:{}\r\n\
          rdb_last_cow_size:{}\r\n\
          rdb_last_load_keys_expired:{}\r\n\
-         rdb_last_load_keys_loaded:{}\r\n\
-         aof_enabled:{}\r\n\
-         aof_rewrite_in_progress:0\r\n\
-         aof_rewrite_scheduled:0\r\n\
-         aof_last_rewrite_time_sec:-1\r\n\
-         aof_current_rewrite_time_sec:-1\r\n\
-         aof_last_bgrewrite_status:ok\r\n\
-         aof_rewrites:0\r\n\
-         aof_rewrites_consecutive_failures:0\r\n\
-         aof_last_write_status:ok\r\n\
-         aof_last_cow_size:0\r\n\
-         module_fork_in_progress:0\r\n\
-         module_fork_last_cow_size:0\r\n",
+         rdb_last_load_keys_loaded:{}\r\n",
         u8::from(e.loading),
         p.cur_cow_peak,
         p.cur_cow,
@@ -512,8 +500,8 @@ fn persistence_section(e: &Engine, out: &mut String) {
         p.last_cow,
         p.last_load_keys_expired,
         p.last_load_keys_loaded,
-        u8::from(e.config.appendonly),
     );
+    e.aof_info(out);
     if let Some(l) = &p.loading {
         let (perc, eta) = l.perc_and_eta();
         let _ = write!(

@@ -1,4 +1,5 @@
-//! Server commands: SHUTDOWN, SAVE, BGSAVE, LASTSAVE, MONITOR, TIME.
+//! Server commands: SHUTDOWN, SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE, MONITOR,
+//! TIME.
 //!
 //! The persistence work itself is the engine's (`server::persist`); these
 //! handlers parse and reply as Redis's `rdb.c` / `server.c` commands do.
@@ -77,15 +78,27 @@ fn bgsave(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     }
     // Inside EXEC the fork would split the transaction: run it afterwards.
     let in_exec = c.deny_blocking;
+    let schedule = args.len() == 2;
     if e.persist.child.is_some() {
         c.reply().error("ERR Background save already in progress");
-    } else if in_exec {
+    } else if e.child_active() && !schedule && !in_exec {
+        c.reply().error("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.");
+    } else if e.child_active() || in_exec {
         e.persist.bgsave_scheduled = true;
         c.reply().simple("Background saving scheduled");
     } else if e.bgsave_start().is_ok() {
         c.reply().simple("Background saving started");
     } else {
         c.reply().error("ERR");
+    }
+}
+
+/// BGREWRITEAOF
+fn bgrewriteaof(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
+    // Inside EXEC the fork would split the transaction: run it afterwards.
+    match e.bgrewriteaof(c.deny_blocking) {
+        Ok(status) => c.reply().simple(status),
+        Err(msg) => c.reply().error(msg),
     }
 }
 
@@ -147,6 +160,15 @@ pub const COMMANDS: &[CommandSpec] = &[
         A,
         Keys::NONE,
         bgsave,
+    )
+    .group("server"),
+    CommandSpec::new(
+        "bgrewriteaof",
+        1,
+        f::ADMIN | f::NOSCRIPT | f::NO_ASYNC_LOADING,
+        A,
+        Keys::NONE,
+        bgrewriteaof,
     )
     .group("server"),
     CommandSpec::new(

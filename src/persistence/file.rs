@@ -35,7 +35,7 @@ use crate::keyspace::Keyspace;
 use crate::persistence::rdb::{self, SaveOptions};
 
 /// Redis's REDIS_AUTOSYNC_BYTES: fsync the temp file every 4 MB written.
-const AUTOSYNC_BYTES: u64 = 4 << 20;
+pub(crate) const AUTOSYNC_BYTES: u64 = 4 << 20;
 
 /// Where a snapshot goes.
 #[derive(Clone, Debug)]
@@ -112,10 +112,21 @@ impl std::fmt::Display for SaveError {
 }
 
 /// A file writer that fsyncs every [`AUTOSYNC_BYTES`] when asked to.
-struct AutoSync {
-    file: File,
+pub(crate) struct AutoSync {
+    pub(crate) file: File,
     every: Option<u64>,
     pending: u64,
+}
+
+impl AutoSync {
+    /// Fsyncs every [`AUTOSYNC_BYTES`] when `incremental` is set.
+    pub(crate) fn new(file: File, incremental: bool) -> AutoSync {
+        AutoSync {
+            file,
+            every: incremental.then_some(AUTOSYNC_BYTES),
+            pending: 0,
+        }
+    }
 }
 
 impl Write for AutoSync {
@@ -209,7 +220,7 @@ fn file_name(p: &Path) -> String {
 }
 
 /// Makes a rename in `dir` durable.
-fn fsync_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn fsync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 

@@ -55,6 +55,17 @@ pub struct SaveJob<'a> {
     pub target: Target,
     /// `rdb-key-save-delay` (microseconds per key, see [`file::debug_delay`]).
     pub key_delay: i32,
+    pub output: Output,
+}
+
+/// The kind of file a child writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// The dump, renamed over `target.path()`.
+    Rdb,
+    /// An AOF rewrite: a base file left as `temp-rewriteaof-bg-<pid>.aof`
+    /// in `target.dir` for the parent to move into the AOF directory.
+    AofBase(super::aof::rewrite::BaseFormat),
 }
 
 /// A report from a child.
@@ -317,8 +328,18 @@ fn child_main(job: &SaveJob<'_>, pipe: RawFd) -> i32 {
                 last_report = Instant::now();
             }
         };
-        std::panic::catch_unwind(AssertUnwindSafe(|| {
-            file::save(job.ks, job.opts.clone(), &target, &mut per_key)
+        std::panic::catch_unwind(AssertUnwindSafe(|| match job.output {
+            Output::Rdb => file::save(job.ks, job.opts.clone(), &target, &mut per_key)
+                .map_err(|e| e.to_string()),
+            Output::AofBase(format) => super::aof::rewrite::write_base(
+                job.ks,
+                job.opts.clone(),
+                format,
+                &super::aof::rewrite_temp_path(&target.dir, target.pid),
+                &super::aof::rewrite_bg_path(&target.dir, target.pid),
+                target.incremental_fsync,
+                &mut per_key,
+            ),
         }))
     };
     match result {
@@ -327,11 +348,12 @@ fn child_main(job: &SaveJob<'_>, pipe: RawFd) -> i32 {
             0
         }
         Ok(Err(e)) => {
-            rep.error(&e.to_string());
+            rep.error(&e);
             1
         }
         Err(_) => {
             let _ = std::fs::remove_file(target.temp_path());
+            let _ = std::fs::remove_file(super::aof::rewrite_temp_path(&target.dir, target.pid));
             rep.error("Background saving error: the saving process panicked");
             1
         }

@@ -153,6 +153,8 @@ pub async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64,
                 Some(b) => Next::Blocked(b.deadline),
                 None => process(e, &mut c, &mut buf, &mut decoder, &mut pending),
             };
+            // Replies leave only after their writes are in the AOF.
+            e.aof_before_reply();
             if matches!(next, Next::Paused(_)) {
                 e.postponed_clients += 1;
                 postponed = true;

@@ -167,6 +167,8 @@ pub struct Engine {
     pub repl: propagate::Repl,
     /// RDB snapshots: the background save, save points, loading.
     pub persist: persist::Persist,
+    /// The append-only file.
+    pub aof: crate::persistence::aof::Aof,
 }
 
 impl Engine {
@@ -214,7 +216,10 @@ impl Engine {
             startup_memory: crate::persistence::memory::allocated(),
             repl: propagate::Repl::new(random_hex(40)),
             persist: Default::default(),
+            aof: crate::persistence::aof::Aof::new(false),
         };
+        e.aof = crate::persistence::aof::Aof::new(e.config.appendonly);
+        e.aof_sync_flag();
         e.sync_notify_flags();
         e
     }
@@ -232,6 +237,11 @@ impl Engine {
         // included: expired keys are hidden, deleted after the pause.
         if self.paused() {
             return ExpireMode::Hide;
+        }
+        // Nothing expires while a dataset is loaded (Redis's keyIsExpired):
+        // an AOF's DELs and PEXPIREATs replay as written.
+        if self.loading {
+            return ExpireMode::Keep;
         }
         // A replica hides expired keys from its clients and leaves their
         // deletion to the primary, whose own commands still see them.
@@ -519,13 +529,14 @@ impl Engine {
         let now = now_ms();
         // A replica waits for its primary's DELs (Redis's activeExpireCycle
         // runs on primaries only).
-        if self.active_expire && !self.paused() && !self.is_replica() {
+        if self.active_expire && !self.paused() && !self.is_replica() && !self.loading {
             self.active_expire_cycle(now);
         }
         self.replica_cron();
         self.drain_expired(None);
         self.pubsub_cron();
         self.persist_cron();
+        self.aof_cron();
         sample(&mut self.stats.ops_samples, now, self.stats.commands);
         sample(
             &mut self.stats.net_in_samples,
@@ -874,6 +885,7 @@ async fn inbox_loop(engine: Rc<RefCell<Engine>>, mut rx: mpsc::UnboundedReceiver
                     break;
                 };
                 crate::dispatch::execute(e, &mut c, args);
+                e.aof_before_reply();
                 let out = std::mem::take(&mut c.out);
                 e.clients.insert(id, c);
                 let frame = match crate::protocol::reply::parse_frame(&out) {

@@ -206,7 +206,7 @@ impl Engine {
     }
 
     /// Where this process's dump goes.
-    fn save_target(&self) -> Target {
+    pub(crate) fn save_target(&self) -> Target {
         Target {
             dir: self.config.dir.clone(),
             filename: self.config.dbfilename.clone(),
@@ -215,7 +215,7 @@ impl Engine {
         }
     }
 
-    fn save_options(&self) -> rdb::SaveOptions {
+    pub(crate) fn save_options(&self) -> rdb::SaveOptions {
         let policy = self.config.maxmemory_policy;
         rdb::SaveOptions {
             compress: self.config.rdbcompression,
@@ -288,7 +288,7 @@ impl Engine {
     /// Redis's `rdbSaveBackground`: forks a child that writes the dump.
     /// Fails when a child already runs or fork() fails (logged).
     pub fn bgsave_start(&mut self) -> Result<u32, ()> {
-        if self.persist.child.is_some() {
+        if self.child_active() {
             return Err(());
         }
         self.persist.saves += 1;
@@ -299,6 +299,7 @@ impl Engine {
             opts: self.save_options(),
             target: self.save_target(),
             key_delay: self.config.rdb_key_save_delay,
+            output: fork::Output::Rdb,
         };
         let dir = job.target.dir.clone();
         match fork::spawn_save(&job) {
@@ -464,6 +465,12 @@ impl Engine {
     /// or loading. False when the save failed and `force` is off: the
     /// server keeps running.
     pub fn prepare_shutdown(&mut self, mode: ShutdownSave, force: bool) -> bool {
+        if !self.aof_prepare_shutdown(force) {
+            tracing::warn!(
+                "Errors trying to shut down the server. Check the logs for more information."
+            );
+            return false;
+        }
         if let Some(mut child) = self.persist.child.take() {
             tracing::warn!("There is a child saving an .rdb. Killing it!");
             child.cancel_and_reap(Duration::from_millis(500));
@@ -630,7 +637,7 @@ impl Engine {
         }
     }
 
-    fn fatal_load_error(&mut self, text: &str) {
+    pub(crate) fn fatal_load_error(&mut self, text: &str) {
         for line in text.lines() {
             tracing::warn!("{line}");
         }
@@ -642,7 +649,7 @@ impl Engine {
 
 /// Makes a loaded keyspace have exactly `n` databases (the loader sizes it
 /// from the same setting; this only guards the swap).
-fn fit_databases(ks: &mut Keyspace, n: usize) {
+pub(crate) fn fit_databases(ks: &mut Keyspace, n: usize) {
     if ks.dbs.len() < n {
         let more = Keyspace::new(n);
         ks.dbs.extend(more.dbs.into_iter().skip(ks.dbs.len()));
@@ -671,7 +678,7 @@ fn load_mapped(
 
 /// The lines Redis logs for a file that failed to load (`offset`: bytes
 /// read when it failed).
-fn load_error_text(e: &RdbError, offset: u64) -> Vec<String> {
+pub(crate) fn load_error_text(e: &RdbError, offset: u64) -> Vec<String> {
     let internal = |what: &str| format!("Internal error in RDB reading offset {offset} -> {what}");
     match e {
         RdbError::Checksum { expected, got } => vec![
@@ -687,7 +694,7 @@ fn load_error_text(e: &RdbError, offset: u64) -> Vec<String> {
 }
 
 /// Redis's log lines for a loaded file: its aux fields, then the counts.
-fn log_loaded(l: &Loaded) {
+pub(crate) fn log_loaded(l: &Loaded) {
     for (k, v) in &l.aux {
         let v = String::from_utf8_lossy(v);
         match k.as_slice() {
@@ -723,6 +730,10 @@ fn log_loaded(l: &Loaded) {
 /// dataset is in place (at once when there is no dump). A file that cannot
 /// be read or decoded stops the server ([`LoadFailed`]).
 pub async fn load_at_startup(engine: Rc<RefCell<Engine>>) {
+    // With appendonly yes the AOF is the dataset (Redis's loadDataFromDisk).
+    if !engine.borrow_mut().aof_startup() {
+        return;
+    }
     let start = Instant::now();
     let (path, opts, key_delay) = {
         let e = engine.borrow();
