@@ -816,6 +816,10 @@ async fn serve(
         .filter_map(|l| l.local_addr().ok())
         .collect();
     ready(&engine.bound);
+    // The AOF (with appendonly yes the whole dataset, as Redis's
+    // loadDataFromDisk) loads before the first connection is served;
+    // otherwise the RDB dump loads on a thread while clients get -LOADING.
+    let load_rdb = engine.aof_startup();
     let shutdown = engine.shutdown_notify.clone();
     let engine = Rc::new(RefCell::new(engine));
 
@@ -823,7 +827,9 @@ async fn serve(
         tokio::task::spawn_local(conn::accept_loop(engine.clone(), l));
     }
     tokio::task::spawn_local(cron_loop(engine.clone()));
-    tokio::task::spawn_local(persist::load_at_startup(engine.clone()));
+    if load_rdb {
+        tokio::task::spawn_local(persist::load_at_startup(engine.clone()));
+    }
     match inbox {
         Some(rx) => {
             tokio::task::spawn_local(inbox_loop(engine.clone(), rx));

@@ -730,10 +730,6 @@ pub(crate) fn log_loaded(l: &Loaded) {
 /// dataset is in place (at once when there is no dump). A file that cannot
 /// be read or decoded stops the server ([`LoadFailed`]).
 pub async fn load_at_startup(engine: Rc<RefCell<Engine>>) {
-    // With appendonly yes the AOF is the dataset (Redis's loadDataFromDisk).
-    if !engine.borrow_mut().aof_startup() {
-        return;
-    }
     let start = Instant::now();
     let (path, opts, key_delay) = {
         let e = engine.borrow();

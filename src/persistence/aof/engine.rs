@@ -136,7 +136,32 @@ impl Engine {
             }
         }
         if accepting {
+            let before = a.buf.len();
             encode_command(argv, &mut a.buf);
+            a.fed += (a.buf.len() - before) as u64;
+        }
+    }
+
+    /// Before a connection sends its replies: with `appendfsync always`
+    /// and something buffered, the position it must wait for (see
+    /// [`Engine::aof_sync_upto`]); otherwise writes now and returns None.
+    #[inline]
+    pub fn aof_reply_barrier(&mut self) -> Option<u64> {
+        if self.aof.state == State::Off {
+            return None;
+        }
+        if self.config.appendfsync == AppendFsync::Always && !self.aof.buf.is_empty() {
+            return Some(self.aof.fed);
+        }
+        self.aof_flush(false);
+        None
+    }
+
+    /// Writes and fsyncs unless another connection already did past
+    /// `target`.
+    pub fn aof_sync_upto(&mut self, target: u64) {
+        if self.aof.synced < target {
+            self.aof_flush(false);
         }
     }
 
@@ -254,6 +279,9 @@ impl Engine {
                 }
                 a.last_incr_fsync_offset = a.last_incr_size;
                 a.last_fsync = now;
+                if a.buf.is_empty() {
+                    a.synced = a.fed;
+                }
             }
             AppendFsync::EverySec if now > a.last_fsync => {
                 if !sync_in_progress {
@@ -682,7 +710,7 @@ impl Engine {
 
     /// CONFIG SET appendonly yes (`startAppendOnly`): the AOF becomes
     /// usable once a rewrite has written its base.
-    pub fn aof_start(&mut self) -> Result<(), ()> {
+    pub fn aof_start(&mut self, in_exec: bool) -> Result<(), ()> {
         if self.aof.state != State::Off {
             return Ok(());
         }
@@ -690,6 +718,9 @@ impl Engine {
         if self.child_active() && self.aof.child.is_none() {
             self.aof.rewrite_scheduled = true;
             tracing::warn!("AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.");
+        } else if in_exec {
+            self.aof.rewrite_scheduled = true;
+            tracing::warn!("AOF was enabled during a transaction. An AOF background was scheduled to start when possible.");
         } else {
             if self.aof.child.is_some() {
                 tracing::warn!("AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.");

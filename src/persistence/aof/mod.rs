@@ -14,8 +14,11 @@
 //! Redis's `beforeSleep` does.
 //!
 //! `appendfsync always` fdatasyncs on the engine thread right after that
-//! write, so a reply is never sent before its command is on disk; all the
-//! commands of a batch share the fsync. `everysec` hands the fsync to the
+//! write, so a reply is never sent before its command is on disk. Group
+//! commit: a connection whose batch wrote to the AOF yields once before
+//! sending its replies ([`Aof::fed`] marks what it waits for), so every
+//! connection with input ready runs its batch first, and the first one to
+//! resume writes and fsyncs for all of them. `everysec` hands the fsync to the
 //! [`Bio`] thread once a second; `no` leaves it to the kernel.
 //!
 //! BGREWRITEAOF forks (`persistence::fork`): the child writes a new base
@@ -93,6 +96,10 @@ pub struct Aof {
     pub(crate) file: Option<Arc<File>>,
     /// Commands not yet written (`aof_buf`).
     pub buf: Vec<u8>,
+    /// Bytes ever appended to `buf`, and how many of them were written
+    /// and fsynced by `appendfsync always` (the group-commit barrier).
+    pub(crate) fed: u64,
+    pub(crate) synced: u64,
     /// The database the AOF last SELECTed.
     pub(crate) selected_db: Option<usize>,
     /// Last `#TS:` annotation written (aof-timestamp-enabled).
@@ -133,6 +140,8 @@ impl Aof {
             manifest: Manifest::default(),
             file: None,
             buf: Vec::new(),
+            fed: 0,
+            synced: 0,
             selected_db: None,
             cur_timestamp: 0,
             child: None,
