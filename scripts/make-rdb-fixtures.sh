@@ -5,14 +5,17 @@
 #                        (int/embstr/raw strings, LZF, listpack and quicklist
 #                        lists with a plain node, listpack/hashtable hashes,
 #                        intset/hashtable sets, listpack/skiplist sorted sets
-#                        with inf scores, TTLs, several databases)
+#                        with inf scores, TTLs, several databases, and a
+#                        function library)
 #   redis-7.0.15.digest  DEBUG DIGEST of that dataset
 #   redis-7.0.15.keys    "db keys expires" per non-empty database
 #   redis-7.0.15.dumps   "key hex(DUMP key)" for the keys of db 0 whose
 #                        encoding has a deterministic byte form (not hashtables)
 #   legacy/*.rdb         older files from Redis's own test assets (zipmap,
 #                        ziplist, quicklist v1 encodings), each with the
-#                        .digest real Redis 7.0.15 computes after loading it
+#                        .digest real Redis 7.0.15 computes after loading it;
+#                        and three assets as they are: empty keys of every
+#                        type, a corrupt ziplist, a script-cache aux field
 #
 # Usage: scripts/make-rdb-fixtures.sh   (needs redis-server/redis-cli 7.0.15,
 # installed by scripts/setup.sh; the legacy inputs come from .cache/redis-src)
@@ -140,6 +143,10 @@ r -n 5 set db5ttl v
 r -n 5 expireat db5ttl $far
 r -n 15 set last 15
 
+# A function library (FUNCTION2 opcode).
+r function load "#!lua name=fixturelib
+redis.register_function('fixture_fn', function() return 1 end)"
+
 r save
 cp "$work/main/dump.rdb" "$out/redis-7.0.15.rdb"
 "$cli" -p "$port" debug digest | tr -d '\r' > "$out/redis-7.0.15.digest"
@@ -166,6 +173,11 @@ for f in encodings hash-zipmap hash-ziplist list-quicklist zset-ziplist; do
     "$cli" -p "$port" debug digest | tr -d '\r' > "$out/legacy/$f.digest"
     keys_of > "$out/legacy/$f.keys"
     stop_redis
+done
+
+# Files Redis refuses or loads partly, copied as they are.
+for f in corrupt_empty_keys corrupt_ziplist scriptbackup; do
+    cp "$assets/$f.rdb" "$out/legacy/$f.rdb"
 done
 
 echo "fixtures written to $out"

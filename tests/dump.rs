@@ -11,6 +11,10 @@ fn payload(f: Frame) -> Vec<u8> {
     }
 }
 
+/// DEBUG SET-SKIP-CHECKSUM-VALIDATION is process-wide: tests that use it
+/// take turns.
+static CHECKSUM_FLAG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn start_debug() -> snapcache::ServerHandle {
     snapcache::Server::builder()
         .port(0)
@@ -48,6 +52,7 @@ fn dump_restore_every_type() {
 
 #[test]
 fn restore_options_and_errors() {
+    let _turn = CHECKSUM_FLAG.lock().unwrap_or_else(|e| e.into_inner());
     let s = start_debug();
     run(&s, &["SET", "foo", "bar"]);
     let p = payload(run(&s, &["DUMP", "foo"]));
@@ -150,4 +155,91 @@ fn restore_converts_to_configured_encodings() {
     assert_eq!(run(&s, &["OBJECT", "ENCODING", "h2"]), bulk("hashtable"));
     assert_eq!(run(&s, &["HLEN", "h2"]), int(10));
     assert_eq!(run(&s, &["HGET", "h2", "f7"]), bulk("f7"));
+}
+
+/// RESTOREs corrupted payloads without deep sanitization, then runs
+/// commands of every family on whatever was accepted: the server must
+/// answer them all (values accepted by the shallow checks stay usable).
+#[test]
+fn corrupted_restores_leave_usable_keys() {
+    let _turn = CHECKSUM_FLAG.lock().unwrap_or_else(|e| e.into_inner());
+    use rand::rngs::SmallRng;
+    use rand::{Rng, SeedableRng};
+    let s = start_debug();
+    run(&s, &["CONFIG", "SET", "sanitize-dump-payload", "no"]);
+    run(&s, &["CONFIG", "SET", "hash-max-listpack-entries", "6"]);
+    run(&s, &["CONFIG", "SET", "zset-max-listpack-entries", "6"]);
+    run(&s, &["CONFIG", "SET", "set-max-intset-entries", "6"]);
+    run(&s, &["CONFIG", "SET", "list-max-listpack-size", "4"]);
+    run(&s, &["RPUSH", "l", "a", "b", "1", "2", "ccc", "-7"]);
+    run(&s, &["HSET", "h", "f1", "v1", "f2", "2", "f3", "x"]);
+    run(&s, &["SADD", "si", "1", "2", "3", "-100000"]);
+    run(&s, &["SADD", "ss", "a", "b", "c"]);
+    run(
+        &s,
+        &["ZADD", "z", "1", "a", "2.5", "b", "-inf", "c", "7", "d"],
+    );
+    let mut sources = Vec::new();
+    for k in ["l", "h", "si", "ss", "z"] {
+        sources.push(payload(run(&s, &["DUMP", k])));
+    }
+    run(&s, &["DEBUG", "SET-SKIP-CHECKSUM-VALIDATION", "1"]);
+    let mut rng = SmallRng::seed_from_u64(42);
+    let mut accepted = 0;
+    let rounds: usize = std::env::var("RDB_FUZZ_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    for n in 0..1500 * rounds {
+        let mut p = sources[n % sources.len()].clone();
+        let body = p.len() - 10;
+        for _ in 0..rng.gen_range(1..3) {
+            let i = rng.gen_range(0..body);
+            p[i] = rng.gen();
+        }
+        if exec(&s, &[b"RESTORE", b"k", b"0", &p, b"REPLACE"]) != ok() {
+            continue;
+        }
+        accepted += 1;
+        let cmds: &[&[&str]] = &[
+            &["TYPE", "k"],
+            &["OBJECT", "ENCODING", "k"],
+            &["DEBUG", "DIGEST-VALUE", "k"],
+            &["DUMP", "k"],
+            &["LRANGE", "k", "0", "-1"],
+            &["LINSERT", "k", "BEFORE", "b", "new"],
+            &["LSET", "k", "1", "set"],
+            &["RPUSH", "k", "x", "y", "z"],
+            &["LPOP", "k", "2"],
+            &["LREM", "k", "0", "a"],
+            &["HGETALL", "k"],
+            &["HSET", "k", "f9", "v9", "f1", "new"],
+            &["HDEL", "k", "f2", "1"],
+            &["HRANDFIELD", "k", "-5", "WITHVALUES"],
+            &["SMEMBERS", "k"],
+            &["SADD", "k", "5", "six", "7"],
+            &["SREM", "k", "1", "a"],
+            &["SPOP", "k", "2"],
+            &["SRANDMEMBER", "k", "-5"],
+            &["ZRANGE", "k", "0", "-1", "WITHSCORES"],
+            &["ZRANGEBYSCORE", "k", "-inf", "+inf"],
+            &["ZRANGEBYLEX", "k", "-", "+"],
+            &["ZADD", "k", "3", "e", "0", "f", "1", "a"],
+            &["ZREM", "k", "b"],
+            &["ZRANK", "k", "c"],
+            &["ZPOPMIN", "k"],
+            &["ZREMRANGEBYRANK", "k", "0", "0"],
+            &["SORT", "k", "ALPHA"],
+            &["SCAN", "0"],
+            &["DEL", "k"],
+        ];
+        for c in cmds {
+            assert!(
+                s.execute(c).is_ok(),
+                "engine died on {c:?} after payload {p:?}"
+            );
+        }
+    }
+    run(&s, &["DEBUG", "SET-SKIP-CHECKSUM-VALIDATION", "0"]);
+    assert!(accepted > 100, "{accepted} payloads accepted");
 }

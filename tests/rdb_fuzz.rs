@@ -147,11 +147,16 @@ fn corrupted_inputs_never_panic() {
     )
     .unwrap();
     let ours = our_dump();
+    // RDB_FUZZ_ROUNDS=N runs N times as many variants (for longer runs).
+    let rounds: usize = std::env::var("RDB_FUZZ_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
     let mut rng = SmallRng::seed_from_u64(0x5eed);
     let mut outcomes = [0usize; 2];
 
     // Files: the small one most of the time (fast), the fixture sometimes.
-    for n in 0..4000 {
+    for n in 0..4000 * rounds {
         let src = if n % 8 == 0 { &fixture } else { &ours };
         let bad = mutate(&mut rng, src, 9);
         let opts = LoadOptions {
@@ -202,7 +207,7 @@ fn corrupted_inputs_never_panic() {
     }
     // The big values are slow to decode in debug builds: use the small ones.
     payloads.retain(|p| p.len() < 4096);
-    for n in 0..6000 {
+    for n in 0..6000 * rounds {
         let src = &payloads[n % payloads.len()];
         let mut bad = mutate(&mut rng, src, 0);
         if n % 2 == 0 && bad.len() >= 10 {

@@ -141,43 +141,10 @@ pub fn keyspace_digest(ks: &crate::keyspace::Keyspace) -> String {
     hex(&total)
 }
 
-/// Length of an RDB length header for `n`.
-fn rdb_len_size(n: usize) -> usize {
-    match n {
-        0..=63 => 1,
-        64..=16383 => 2,
-        _ if n as u64 <= u32::MAX as u64 => 5,
-        _ => 9,
-    }
-}
-
-/// Bytes the RDB encoding of an integer-encodable string takes, if it fits
-/// RDB's 8/16/32-bit integer encodings.
-fn rdb_int_size(n: i64) -> Option<usize> {
-    if i8::try_from(n).is_ok() {
-        Some(2)
-    } else if i16::try_from(n).is_ok() {
-        Some(3)
-    } else if i32::try_from(n).is_ok() {
-        Some(5)
-    } else {
-        None
-    }
-}
-
-/// serializedlength of DEBUG OBJECT: the RDB size of the value. Strings
-/// longer than 20 bytes are counted uncompressed: LZF arrives with the RDB
-/// encoder (issue 2), after which this should ask the encoder.
-fn serialized_len(v: &Value) -> usize {
-    let Some(mut s) = v.str_ref() else { return 0 };
-    s.with(|b| {
-        if b.len() <= 11 {
-            if let Some(size) = num::string2ll(b).and_then(rdb_int_size) {
-                return size;
-            }
-        }
-        rdb_len_size(b.len()) + b.len()
-    })
+/// serializedlength of DEBUG OBJECT: the value's RDB encoding without the
+/// type byte (Redis's rdbSavedObjectLen), compressed as `rdbcompression`.
+fn serialized_len(v: &Value, compress: bool) -> usize {
+    crate::persistence::rdb::serialized_len(v, compress)
 }
 
 /// DEBUG OBJECT key
@@ -193,7 +160,7 @@ fn debug_object(e: &mut Engine, c: &mut Client, key: &[u8]) {
         &entry.value,
         if shared { i32::MAX } else { 1 },
         entry.value.encoding(),
-        serialized_len(&entry.value),
+        serialized_len(&entry.value, e.config.rdbcompression),
         entry.clock(),
         entry.idle_secs(),
     );
@@ -491,8 +458,8 @@ fn debug(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         c.reply().error(&msg);
     } else if is(sub, "change-repl-id") && argc == 2 {
         tracing::warn!("Changing replication IDs after receiving DEBUG change-repl-id");
-        // The primary replication id arrives with replication; until then
-        // only the secondary one exists to clear.
+        // Redis's changeReplicationId + clearReplicationId2.
+        e.repl.replid = crate::server::random_hex(40);
         e.replid2 = "0".repeat(40);
         c.reply().ok();
     } else if is(sub, "stringmatch-test") && argc == 2 {
@@ -627,10 +594,13 @@ mod tests {
 
     #[test]
     fn serialized_len_follows_rdb_string_encoding() {
-        assert_eq!(serialized_len(&Value::string(b"1")), 2);
-        assert_eq!(serialized_len(&Value::string(b"1000")), 3);
-        assert_eq!(serialized_len(&Value::string(b"100000")), 5);
-        assert_eq!(serialized_len(&Value::string(b"12345678901")), 12);
-        assert_eq!(serialized_len(&Value::string(b"hello")), 6);
+        assert_eq!(serialized_len(&Value::string(b"1"), true), 2);
+        assert_eq!(serialized_len(&Value::string(b"1000"), true), 3);
+        assert_eq!(serialized_len(&Value::string(b"100000"), true), 5);
+        assert_eq!(serialized_len(&Value::string(b"12345678901"), true), 12);
+        assert_eq!(serialized_len(&Value::string(b"hello"), true), 6);
+        // 100 'a's compress: LZF marker, two lengths, 9 bytes of data.
+        assert_eq!(serialized_len(&Value::string(&[b'a'; 100]), true), 13);
+        assert_eq!(serialized_len(&Value::string(&[b'a'; 100]), false), 102);
     }
 }

@@ -120,6 +120,7 @@ fn restore(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     if ttl != 0 && ttl <= now && !e.loading {
         // Already expired: the key is not created (an old one was deleted).
         if deleted {
+            e.propagate_as(vec![Bytes::from_static(b"DEL"), key.clone()]);
             modified(e, c, dbi, key);
             notify(e, c, class::GENERIC, "del", dbi, key);
         }
@@ -132,6 +133,13 @@ fn restore(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     let (fq, id) = if lfu { (freq, None) } else { (None, idle) };
     rdb::set_access(&mut entry, fq, id);
     e.ks.dbs[dbi].insert_entry(entry, (ttl != 0).then_some(ttl));
+    if ttl != 0 && !absttl && e.propagating() {
+        // Replays with the absolute deadline and ABSTTL.
+        let mut a = args.to_vec();
+        a[2] = Bytes::copy_from_slice(itoa::Buffer::new().format(ttl).as_bytes());
+        a.push(Bytes::from_static(b"ABSTTL"));
+        e.propagate_as(a);
+    }
     modified(e, c, dbi, key);
     notify(e, c, class::GENERIC, "restore", dbi, key);
     c.reply().ok();

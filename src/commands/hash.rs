@@ -12,6 +12,7 @@ use crate::keyspace::listpack::LpElem;
 use crate::keyspace::{SBytes, Value};
 use crate::protocol::encode::{format_double_human, Out, Proto};
 use crate::server::client::Client;
+use crate::server::propagate;
 use crate::server::Engine;
 use crate::util::glob::string_match;
 use crate::util::num;
@@ -325,6 +326,15 @@ fn hincrbyfloat(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     h.prepare_write([&args[2][..]], lim);
     h.set(&args[2], text.as_bytes(), lim);
     h.compact();
+    if e.propagating() {
+        // Replays as HSET key field <result>.
+        e.propagate_as(propagate::argv(&[
+            b"HSET",
+            &args[1],
+            &args[2],
+            text.as_bytes(),
+        ]));
+    }
     modified(e, c, dbi, &args[1]);
     notify(e, c, class::HASH, "hincrbyfloat", dbi, &args[1]);
     c.reply().bulk(text.as_bytes());

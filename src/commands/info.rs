@@ -8,6 +8,7 @@ use crate::dispatch::{acl, flags as f, CommandSpec, Keys};
 use crate::keyspace::{lru_clock, now_us};
 use crate::persistence::memory;
 use crate::server::client::Client;
+use crate::server::replica::LinkState;
 use crate::server::Engine;
 
 /// The sections INFO and `INFO default` print (Redis's `module_list` is our
@@ -612,21 +613,75 @@ fn stats_section(e: &Engine, out: &mut String) {
 }
 
 fn replication_section(e: &Engine, out: &mut String) {
+    match &e.repl.primary {
+        None => out.push_str("role:master\r\n"),
+        Some(p) => {
+            let up = p.state == LinkState::Connected;
+            let _ = write!(
+                out,
+                "role:slave\r\n\
+                 master_host:{}\r\n\
+                 master_port:{}\r\n\
+                 master_link_status:{}\r\n\
+                 master_last_io_seconds_ago:{}\r\n\
+                 master_sync_in_progress:{}\r\n\
+                 slave_read_repl_offset:{}\r\n\
+                 slave_repl_offset:{}\r\n",
+                p.host,
+                p.port,
+                if up { "up" } else { "down" },
+                if up {
+                    p.last_io.elapsed().as_secs() as i64
+                } else {
+                    -1
+                },
+                u8::from(p.state == LinkState::Syncing),
+                p.offset,
+                p.offset,
+            );
+            if !up {
+                let _ = write!(
+                    out,
+                    "master_link_down_since_seconds:{}\r\n",
+                    p.down_since.elapsed().as_secs()
+                );
+            }
+            let _ = write!(
+                out,
+                "slave_priority:{}\r\nslave_read_only:{}\r\nreplica_announced:1\r\n",
+                e.config.replica_priority,
+                u8::from(e.config.replica_read_only)
+            );
+        }
+    }
+    let _ = write!(out, "connected_slaves:{}\r\n", e.repl.replicas.len());
+    for (i, id) in e.repl.replicas.iter().enumerate() {
+        let Some(r) = e.clients.get(id) else {
+            continue;
+        };
+        let ip = r.addr.rsplit_once(':').map_or("", |(h, _)| h);
+        let port = e.repl.replica_ports.get(id).copied().unwrap_or(0);
+        let ack = e.repl.acks.get(id).copied().unwrap_or(0);
+        let _ = write!(
+            out,
+            "slave{i}:ip={ip},port={port},state=online,offset={ack},lag=0\r\n"
+        );
+    }
     let _ = write!(
         out,
-        "role:master\r\n\
-         connected_slaves:0\r\n\
+        "\
          master_failover_state:no-failover\r\n\
          master_replid:{}\r\n\
          master_replid2:{}\r\n\
-         master_repl_offset:0\r\n\
+         master_repl_offset:{}\r\n\
          second_repl_offset:-1\r\n\
          repl_backlog_active:0\r\n\
          repl_backlog_size:{}\r\n\
          repl_backlog_first_byte_offset:0\r\n\
          repl_backlog_histlen:0\r\n",
-        e.run_id,
+        e.repl.replid,
         e.replid2,
+        e.repl.offset,
         e.config
             .get_value("repl-backlog-size")
             .unwrap_or_else(|| "1048576".into()),

@@ -8,6 +8,7 @@ use crate::config::notify as class;
 use crate::dispatch::{acl, errors, flags as f, CommandSpec, Keys};
 use crate::keyspace::{now_ms, Kind};
 use crate::server::client::Client;
+use crate::server::propagate;
 use crate::server::Engine;
 use crate::util::glob::string_match;
 use crate::util::num;
@@ -283,6 +284,8 @@ fn flushdb(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     let n = old.len();
     e.dirty += n as u64;
     e.free_later(old, if lazy { usize::MAX } else { n });
+    // Replayed even when the database was already empty.
+    e.force_propagation();
     c.reply().ok();
 }
 
@@ -306,6 +309,7 @@ fn flushall(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     e.dirty += total as u64 + 1;
     e.flushall_reset_rdb();
     e.free_later(garbage, if lazy { usize::MAX } else { total });
+    e.force_propagation();
     c.reply().ok();
 }
 
@@ -549,9 +553,20 @@ fn expire_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], unit: Unit, ba
             let effort = old.value.free_effort();
             e.free_later(old, effort);
         }
+        if e.propagating() {
+            let lazy = e.config.lazyfree_lazy_expire;
+            e.propagate_as(propagate::del_argv(lazy, key));
+        }
         "del"
     } else {
         e.ks.dbs[dbi].set_expire(key, when);
+        if e.propagating() {
+            // Replays as PEXPIREAT key <absolute ms> [options].
+            let mut a = args.to_vec();
+            a[0] = Bytes::from_static(b"PEXPIREAT");
+            a[2] = Bytes::copy_from_slice(itoa::Buffer::new().format(when).as_bytes());
+            e.propagate_as(a);
+        }
         "expire"
     };
     modified(e, c, dbi, key);
@@ -904,7 +919,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new(
         "randomkey",
         1,
-        f::READONLY,
+        f::READONLY | f::TOUCHES_ARBITRARY_KEYS,
         KS | acl::READ | acl::SLOW,
         Keys::NONE,
         randomkey,
@@ -920,7 +935,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new(
         "scan",
         -2,
-        f::READONLY,
+        f::READONLY | f::TOUCHES_ARBITRARY_KEYS,
         KS | acl::READ | acl::SLOW,
         Keys::NONE,
         scan,

@@ -13,6 +13,7 @@ use crate::keyspace::{Kind, SBytes, Value};
 use crate::protocol::encode::Out;
 use crate::server::blocking::{parse_timeout, TimeoutReply};
 use crate::server::client::Client;
+use crate::server::propagate;
 use crate::server::Engine;
 use crate::util::num;
 
@@ -626,10 +627,16 @@ fn mpop_generic(
             Err(()) => return,
             Ok(None) => continue,
             Ok(Some(l)) if l.is_empty() => continue,
-            Ok(Some(_)) => {
+            Ok(Some(l)) => {
+                let n = count.min(usize::MAX as u64) as usize;
+                let popped = n.min(l.len());
                 c.reply().array(2);
                 c.reply().bulk(key);
-                let n = count.min(usize::MAX as u64) as usize;
+                if e.propagating() {
+                    // Replays as [LR]POP key count.
+                    let n = itoa::Buffer::new().format(popped).as_bytes().to_vec();
+                    e.propagate_as(propagate::argv(&[pop_event(end).as_bytes(), key, &n]));
+                }
                 pop_range_reply(e, c, key, end, n);
                 return;
             }
@@ -674,6 +681,10 @@ fn bpop_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], end: End) {
                 out.array(2);
                 out.bulk(key);
                 out.bulk(&v);
+                if e.propagating() {
+                    // Replays as [LR]POP key.
+                    e.propagate_as(propagate::argv(&[pop_event(end).as_bytes(), key]));
+                }
                 changed(e, c, dbi, key, pop_event(end));
                 return;
             }
@@ -717,7 +728,20 @@ fn bmove_generic(
 ) {
     match list_write(e, c, src) {
         Err(()) => {}
-        Ok(Some(_)) => move_generic(e, c, src, dst, from, to),
+        Ok(Some(_)) => {
+            if e.propagating() {
+                // Replays as LMOVE / RPOPLPUSH.
+                let a = if args.len() == 6 {
+                    let mut a = args[..5].to_vec();
+                    a[0] = Bytes::from_static(b"LMOVE");
+                    a
+                } else {
+                    propagate::argv(&[b"RPOPLPUSH", src, dst])
+                };
+                e.propagate_as(a);
+            }
+            move_generic(e, c, src, dst, from, to)
+        }
         Ok(None) if c.deny_blocking => c.reply().null(),
         Ok(None) => {
             let key = Bytes::copy_from_slice(src);

@@ -14,6 +14,7 @@ mod introspection;
 mod keys;
 mod list;
 mod pubsub;
+mod replication;
 mod server;
 mod set;
 mod sort;
@@ -48,6 +49,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     zset::COMMANDS,
     pubsub::COMMANDS,
     sort::COMMANDS,
+    replication::COMMANDS,
     dump::COMMANDS,
 ];
 

@@ -60,12 +60,15 @@ fn unsubscribe_kind(e: &mut Engine, c: &mut Client, args: &[Bytes], kind: Kind) 
 /// PUBLISH channel message
 fn publish(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     let n = e.publish(Some(&mut *c), &args[1], &args[2]);
+    // Replicas deliver it to their own subscribers.
+    e.force_propagation();
     c.reply().int(n as i64);
 }
 
 /// SPUBLISH shardchannel message
 fn spublish(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     let n = e.publish_shard(Some(&mut *c), &args[1], &args[2]);
+    e.force_propagation();
     c.reply().int(n as i64);
 }
 

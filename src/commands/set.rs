@@ -9,6 +9,7 @@ use crate::dispatch::{acl, errors, flags as f, numkeys_keys, CommandSpec, Keys};
 use crate::keyspace::set::{Elem, Set};
 use crate::keyspace::{SBytes, Value};
 use crate::server::client::Client;
+use crate::server::propagate;
 use crate::server::Engine;
 use crate::util::glob::string_match;
 
@@ -222,6 +223,10 @@ fn spop(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     };
     if let Some(m) = popped {
         c.reply().bulk(&m);
+        if e.propagating() {
+            // Replays as SREM key member.
+            e.propagate_as(propagate::argv(&[b"SREM", &args[1], &m]));
+        }
         let gone = drop_if_empty(e, dbi, &args[1]);
         modified(e, c, dbi, &args[1]);
         notify_change(e, c, dbi, &args[1], "spop", gone);
@@ -240,8 +245,21 @@ fn spop_count(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     let dbi = c.db;
     let max = e.config.set_max_intset_entries;
     let mut rng = rand::thread_rng();
-    let done = spop_count_inner(e, c, &args[1], count as u64, max, &mut rng);
+    let mut popped = e.propagating().then(Vec::new);
+    let done = spop_count_inner(e, c, &args[1], count as u64, max, &mut rng, &mut popped);
     if let Some(n) = done {
+        // Replays as DEL when the whole set went, else as one SREM per
+        // member (wrapped in MULTI/EXEC by the dispatcher).
+        if let Some(members) = popped {
+            if members.is_empty() {
+                e.propagate_as(propagate::argv(&[b"DEL", &args[1]]));
+            } else {
+                e.prevent_propagation();
+                for m in members {
+                    e.also_propagate(dbi, propagate::argv(&[b"SREM", &args[1], &m]));
+                }
+            }
+        }
         let gone = drop_if_empty(e, dbi, &args[1]);
         e.touch_key(c, dbi, &args[1]);
         e.dirty += n as u64;
@@ -257,6 +275,7 @@ fn spop_count_inner(
     count: u64,
     max_intset: usize,
     rng: &mut impl rand::Rng,
+    popped: &mut Option<Vec<Vec<u8>>>,
 ) -> Option<usize> {
     let s = match set_at(e, c, key, true) {
         Err(()) => return None,
@@ -285,6 +304,9 @@ fn spop_count_inner(
         for _ in 0..count {
             let m = s.pop_random(rng).expect("count < size");
             c.reply().bulk(&m);
+            if let Some(p) = popped {
+                p.push(m);
+            }
         }
     } else {
         // Few remain: move those to a new set and return the old one.
@@ -297,6 +319,9 @@ fn spop_count_inner(
             keep.add(&m, max_intset);
         }
         for m in s.iter() {
+            if let Some(p) = popped {
+                p.push(m.to_vec());
+            }
             put_elem(c, m);
         }
         *s = keep;

@@ -8,6 +8,7 @@ use crate::dispatch::{acl, errors, flags as f, CommandSpec, Keys};
 use crate::keyspace::{now_ms, Value};
 use crate::protocol::encode::format_double_human;
 use crate::server::client::Client;
+use crate::server::propagate::{self, del_argv};
 use crate::server::Engine;
 use crate::util::num;
 
@@ -129,6 +130,16 @@ fn set(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     let Some((fl, expire)) = parse_opts(c, args, Which::Set) else {
         return;
     };
+    if fl & SET_GET != 0 && expire.is_none() && e.propagating() {
+        // Replays without GET (an expire rewrites the whole command).
+        let kept = args
+            .iter()
+            .enumerate()
+            .filter(|(j, a)| *j < 3 || !is(a, "get"))
+            .map(|(_, a)| a.clone())
+            .collect();
+        e.propagate_as(kept);
+    }
     set_generic(e, c, &args[1], &args[2], fl, expire, "set");
 }
 
@@ -163,6 +174,13 @@ fn set_generic(
     db.set(key, Value::string(val), fl & KEEPTTL != 0);
     if let Some(ms) = at {
         db.set_expire(key, ms);
+    }
+    if e.propagating() {
+        if let Some(ms) = at {
+            // Replays as SET key value PXAT <absolute ms>.
+            let ms = itoa::Buffer::new().format(ms).as_bytes().to_vec();
+            e.propagate_as(propagate::argv(&[b"SET", key, val, b"PXAT", &ms]));
+        }
     }
     modified(e, c, dbi, key);
     notify(e, c, class::STRING, "set", dbi, key);
@@ -225,15 +243,20 @@ fn getex(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     match at {
         Some(ms) if fl & (EXAT | PXAT) != 0 && ms <= now_ms() => {
             db.remove(key);
+            let lazy = e.config.lazyfree_lazy_expire;
+            e.propagate_as(del_argv(lazy, key));
             modified(e, c, dbi, key);
             notify(e, c, class::GENERIC, "del", dbi, key);
         }
         Some(ms) => {
             db.set_expire(key, ms);
+            let ms = itoa::Buffer::new().format(ms).as_bytes().to_vec();
+            e.propagate_as(propagate::argv(&[b"PEXPIREAT", key, &ms]));
             modified(e, c, dbi, key);
             notify(e, c, class::GENERIC, "expire", dbi, key);
         }
         None if fl & PERSIST != 0 && db.persist(key) => {
+            e.propagate_as(propagate::argv(&[b"PERSIST", key]));
             modified(e, c, dbi, key);
             notify(e, c, class::GENERIC, "persist", dbi, key);
         }
@@ -246,6 +269,8 @@ fn getdel(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     if reply_get(e, c, &args[1]) {
         let dbi = c.db;
         if e.ks.dbs[dbi].remove(&args[1]).is_some() {
+            let lazy = e.config.lazyfree_lazy_user_del;
+            e.propagate_as(del_argv(lazy, &args[1]));
             modified(e, c, dbi, &args[1]);
             notify(e, c, class::GENERIC, "del", dbi, &args[1]);
         }
@@ -259,6 +284,9 @@ fn getset(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     }
     let dbi = c.db;
     e.ks.dbs[dbi].set(&args[1], Value::string(&args[2]), false);
+    if e.propagating() {
+        e.propagate_as(propagate::argv(&[b"SET", &args[1], &args[2]]));
+    }
     modified(e, c, dbi, &args[1]);
     notify(e, c, class::STRING, "set", dbi, &args[1]);
 }
@@ -568,6 +596,11 @@ fn incrbyfloat(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     }
     let text = format_double_human(new);
     e.ks.dbs[dbi].set(key, Value::string(text.as_bytes()), true);
+    if e.propagating() {
+        // Replays as SET key <result> KEEPTTL: float formatting must not
+        // differ between primary and replica.
+        e.propagate_as(propagate::argv(&[b"SET", key, text.as_bytes(), b"KEEPTTL"]));
+    }
     modified(e, c, dbi, key);
     notify(e, c, class::STRING, "incrbyfloat", dbi, key);
     c.reply().bulk(text.as_bytes());

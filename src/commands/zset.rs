@@ -17,6 +17,7 @@ use crate::keyspace::{Kind, SBytes, Value};
 use crate::protocol::encode::format_double;
 use crate::server::blocking::{parse_timeout, TimeoutReply};
 use crate::server::client::Client;
+use crate::server::propagate;
 use crate::server::Engine;
 use crate::util::glob::string_match;
 use crate::util::num;
@@ -741,13 +742,13 @@ fn zpop_generic(
         match zwrite(e, c, key) {
             Err(()) => return,
             Ok(None) => continue,
-            Ok(Some(_)) => {
-                chosen = Some(key);
+            Ok(Some(z)) => {
+                chosen = Some((key, z.len()));
                 break;
             }
         }
     }
-    let Some(key) = chosen else {
+    let Some((key, len)) = chosen else {
         match how {
             PopReply::WithKey => c.reply().null_array(),
             PopReply::Plain { .. } => c.reply().array(0),
@@ -757,6 +758,12 @@ fn zpop_generic(
     if count == 0 {
         c.reply().array(0);
         return;
+    }
+    if matches!(how, PopReply::WithKey) && e.propagating() {
+        // ZMPOP / BZMPOP replay as ZPOPMIN / ZPOPMAX key count.
+        let n = (count.max(1) as u64).min(len as u64);
+        let n = itoa::Buffer::new().format(n).as_bytes().to_vec();
+        e.propagate_as(propagate::argv(&[pop_event(end).as_bytes(), key, &n]));
     }
     let Ok(Some(z)) = zwrite(e, c, key) else {
         return;
@@ -946,6 +953,10 @@ fn bzpop_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], end: End) {
                     out.double(s);
                 });
                 z.remove_ranks(lo, hi);
+                if e.propagating() {
+                    // Replays as ZPOPMIN / ZPOPMAX key.
+                    e.propagate_as(propagate::argv(&[pop_event(end).as_bytes(), key]));
+                }
                 removed(e, c, dbi, key, pop_event(end));
                 return;
             }

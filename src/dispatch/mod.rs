@@ -16,7 +16,7 @@ pub mod errors;
 use bytes::Bytes;
 use std::collections::HashMap;
 
-use crate::server::client::{Client, ReplyMode};
+use crate::server::client::{Client, ClientKind, ReplyMode};
 use crate::server::Engine;
 
 /// A command handler: parses arguments, runs the data operation, replies.
@@ -63,6 +63,9 @@ pub mod flags {
     pub const NO_MULTI: u64 = 1 << 24;
     pub const MOVABLE_KEYS: u64 = 1 << 25;
     pub const ALLOW_BUSY: u64 = 1 << 26;
+    /// RANDOMKEY, SCAN: keys they expire are not wrapped in MULTI/EXEC
+    /// (Redis's CMD_TOUCHES_ARBITRARY_KEYS; COMMAND INFO doesn't list it).
+    pub const TOUCHES_ARBITRARY_KEYS: u64 = 1 << 27;
 
     /// Names in the order COMMAND INFO lists them.
     pub const NAMES: &[(u64, &str)] = &[
@@ -427,7 +430,16 @@ pub fn execute(e: &mut Engine, c: &mut Client, args: Vec<Bytes>) {
     let spec = e.commands.rows[idx].spec;
 
     if let Err(msg) = gates(e, c, spec) {
-        reject(e, c, Some(idx), &msg);
+        if spec.name == "exec" && c.multi.is_some() {
+            // Redis's execCommandAbort: the whole transaction is discarded.
+            let msg = format!("EXECABORT Transaction discarded because of: {msg}");
+            c.multi = None;
+            c.multi_error = false;
+            e.unwatch_all(c);
+            reject(e, c, Some(idx), &msg);
+        } else {
+            reject(e, c, Some(idx), &msg);
+        }
         finish_reply(c, reply_start);
         return;
     }
@@ -521,6 +533,7 @@ fn finish_reply(c: &mut Client, start: usize) {
             drop_replies_since(c, start);
             c.reply_mode = ReplyMode::On;
         }
+        ReplyMode::ReplicaStarting => c.reply_mode = ReplyMode::Off,
     }
     c.push_spans.clear();
 }
@@ -545,14 +558,41 @@ fn gates(e: &mut Engine, c: &mut Client, spec: &CommandSpec) -> Result<(), Strin
     if !c.authenticated && !spec.has(flags::NO_AUTH) {
         return Err(errors::NOAUTH.to_string());
     }
-    let is_write = spec.has(flags::WRITE);
-    let deny_oom = spec.has(flags::DENYOOM);
-    if deny_oom && e.over_maxmemory() {
+    // EXEC carries the flags of the commands it queued (Redis's
+    // mstate.cmd_flags / cmd_inv_flags).
+    let queued = if spec.name == "exec" {
+        c.multi.as_deref()
+    } else {
+        None
+    };
+    let any = |flag: u64| {
+        queued.is_some_and(|q| q.iter().any(|(i, _)| e.commands.rows[*i].spec.has(flag)))
+    };
+    let not_all = |flag: u64| {
+        queued.is_some_and(|q| q.iter().any(|(i, _)| !e.commands.rows[*i].spec.has(flag)))
+    };
+    let is_write = spec.has(flags::WRITE) || any(flags::WRITE);
+    let deny_stale = !spec.has(flags::STALE) || not_all(flags::STALE);
+    let deny_loading = !spec.has(flags::LOADING) || not_all(flags::LOADING);
+    // The primary's stream is applied whatever the local state.
+    let from_primary = c.kind == ClientKind::Primary;
+    let deny_oom = spec.has(flags::DENYOOM) || any(flags::DENYOOM);
+    if deny_oom && !from_primary && e.over_maxmemory() {
         return Err(errors::OOM.to_string());
     }
     // PING too, so that a health check notices the failing disk (Redis).
-    if (is_write || spec.name == "ping") && e.persistence_error() {
+    if (is_write || spec.name == "ping")
+        && !from_primary
+        && !e.is_replica()
+        && e.persistence_error()
+    {
         return Err(errors::MISCONF.to_string());
+    }
+    if is_write && !from_primary && !e.enough_good_replicas() {
+        return Err(errors::NOREPLICAS.to_string());
+    }
+    if is_write && !from_primary && e.is_replica() && e.config.replica_read_only {
+        return Err(errors::READONLY.to_string());
     }
     if c.in_resp2_pubsub() && !allowed_in_pubsub(spec) {
         return Err(format!(
@@ -560,7 +600,10 @@ fn gates(e: &mut Engine, c: &mut Client, spec: &CommandSpec) -> Result<(), Strin
             spec.name
         ));
     }
-    if e.loading && !spec.has(flags::LOADING) {
+    if deny_stale && e.replica_link_down() && !e.config.replica_serve_stale_data {
+        return Err(errors::MASTERDOWN.to_string());
+    }
+    if e.loading && deny_loading {
         return Err(errors::LOADING.to_string());
     }
     Ok(())
@@ -612,6 +655,7 @@ pub fn call(e: &mut Engine, c: &mut Client, idx: usize, args: &[Bytes]) {
     let dirty_before = e.dirty;
     let start = std::time::Instant::now();
     c.cmd_index = Some(idx);
+    let prop = e.prop_enter();
     handler(e, c, args);
     let ns = start.elapsed().as_nanos() as u64;
     let usec = ns / 1000;
@@ -632,6 +676,12 @@ pub fn call(e: &mut Engine, c: &mut Client, idx: usize, args: &[Bytes]) {
     }
     e.stats.commands += 1;
     e.drain_expired(Some(c));
+    let is_exec = spec.name == "exec";
+    if e.is_replica() && !e.repl.from_primary && spec.has(flags::WRITE) {
+        e.note_local_write(c.db, spec, args);
+    }
+    e.prop_leave(prop, c.db, args, e.dirty != dirty_before, is_exec);
+    e.propagate_pending(!spec.has(flags::TOUCHES_ARBITRARY_KEYS));
     c.last_cmd = idx;
     if !spec.has(flags::SKIP_SLOWLOG) {
         e.slowlog_push(c, args, usec);

@@ -140,6 +140,8 @@ impl Keyed for Deadline {
 pub enum ExpireMode {
     Delete,
     Hide,
+    /// Expired keys stay visible (a replica applying its primary's stream).
+    Keep,
 }
 
 /// A change to a key that the engine turns into notifications.
@@ -216,6 +218,9 @@ impl Db {
     /// Checks `key`'s deadline; deletes it (primary) when passed. Returns true
     /// when the key must be treated as absent.
     fn expire_if_needed(&mut self, key: &[u8], now: i64, mode: ExpireMode) -> bool {
+        if mode == ExpireMode::Keep {
+            return false;
+        }
         let expired = match self.table.get(key) {
             Some(e) => self.is_expired(e, now),
             None => return false,

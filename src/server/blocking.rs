@@ -25,6 +25,8 @@ pub enum TimeoutReply {
     NullArray,
     /// `$-1` in RESP2 (BLMOVE, BRPOPLPUSH).
     Null,
+    /// WAIT: the number of replicas that acknowledged this stream offset.
+    Acks(u64),
 }
 
 /// Why and how a client is blocked.
@@ -113,6 +115,11 @@ impl Engine {
             match b.on_timeout {
                 TimeoutReply::NullArray => c.reply().null_array(),
                 TimeoutReply::Null => c.reply().null(),
+                TimeoutReply::Acks(offset) => {
+                    let n = self.count_acks(offset);
+                    self.repl.waiting.retain(|&(id, _, _)| id != c.id);
+                    c.reply().int(n as i64);
+                }
             }
         }
     }

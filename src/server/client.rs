@@ -16,6 +16,9 @@ pub enum ReplyMode {
     /// does, the skip applies to the next command.
     SkipNext,
     Skip,
+    /// SYNC/PSYNC just sent the snapshot: this command's output stays, the
+    /// replica's later commands get no replies.
+    ReplicaStarting,
 }
 
 /// What kind of peer this is.

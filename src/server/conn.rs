@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
-use super::client::Client;
+use super::client::{Client, ClientKind};
 use super::Engine;
 use crate::dispatch::{self, flags};
 use crate::protocol::decode::{Limits, RequestDecoder};
@@ -61,7 +61,7 @@ pub async fn accept_loop(engine: Rc<RefCell<Engine>>, listener: TcpListener) {
             e.clients.insert(id, Box::new(c));
             id
         };
-        tokio::task::spawn_local(serve_client(engine.clone(), sock, id));
+        tokio::task::spawn_local(serve_client(engine.clone(), sock, id, BytesMut::new()));
     }
 }
 
@@ -97,7 +97,10 @@ enum Event {
 /// dropped, as Redis does for clients that do not read their replies.
 const UNAUTH_OUTPUT_LIMIT: usize = 1024;
 
-async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64) {
+/// Runs one registered client's connection until it closes. `buf` holds
+/// bytes already read from the socket (a primary's stream after the
+/// snapshot).
+pub async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64, buf: BytesMut) {
     let (wake, unpause) = {
         let e = engine.borrow();
         let c = e
@@ -106,7 +109,10 @@ async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64) {
             .expect("client registered before its task starts");
         (c.wake.clone(), e.unpause_notify.clone())
     };
-    let mut buf = BytesMut::with_capacity(16 * 1024);
+    let mut buf = buf;
+    if buf.capacity() < 16 * 1024 {
+        buf.reserve(16 * 1024);
+    }
     let mut decoder = RequestDecoder::new();
     let mut pending: Option<Vec<Bytes>> = None;
     // Replies not yet accepted by the socket: out[sent..]. The task keeps
@@ -318,7 +324,11 @@ fn process(
             return Next::Paused(until);
         }
         c.commands += 1;
-        dispatch::execute(e, c, args);
+        if c.kind == ClientKind::Primary {
+            e.execute_from_primary(c, args);
+        } else {
+            dispatch::execute(e, c, args);
+        }
         if e.shutdown.is_some() {
             return Next::Close;
         }
@@ -340,7 +350,7 @@ fn paused_for(e: &mut Engine, c: &Client, args: &[Bytes]) -> Option<Instant> {
         e.unpause_notify.notify_waiters();
         return None;
     }
-    if c.kind != super::client::ClientKind::Normal {
+    if c.kind != ClientKind::Normal {
         return None;
     }
     let idx = e.commands.resolve(args).ok()?;

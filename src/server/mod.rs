@@ -21,7 +21,9 @@ pub mod latency;
 pub mod log;
 pub mod main;
 pub mod persist;
+pub mod propagate;
 pub mod pubsub;
+pub mod replica;
 
 use bytes::Bytes;
 use rand::rngs::SmallRng;
@@ -163,6 +165,8 @@ pub struct Engine {
     pub startup_memory: u64,
     /// RDB snapshots: the background save, save points, loading.
     pub persist: persist::Persist,
+    /// Propagation of writes to replicas (and later the AOF).
+    pub repl: propagate::Repl,
 }
 
 impl Engine {
@@ -209,6 +213,7 @@ impl Engine {
             peak_memory: 0,
             startup_memory: crate::persistence::memory::allocated(),
             persist: Default::default(),
+            repl: propagate::Repl::new(random_hex(40)),
         };
         e.sync_notify_flags();
         e
@@ -227,6 +232,15 @@ impl Engine {
         // included: expired keys are hidden, deleted after the pause.
         if self.paused() {
             return ExpireMode::Hide;
+        }
+        // A replica hides expired keys from its clients and leaves their
+        // deletion to the primary, whose own commands still see them.
+        if self.is_replica() {
+            return if self.repl.from_primary {
+                ExpireMode::Keep
+            } else {
+                ExpireMode::Hide
+            };
         }
         ExpireMode::Delete
     }
@@ -457,6 +471,7 @@ impl Engine {
             self.monitors.retain(|&i| i != c.id);
         }
         self.pubsub_forget(c);
+        self.detach_replica(c);
     }
 
     /// Adds a latency monitor sample for `event` when it reaches
@@ -502,9 +517,12 @@ impl Engine {
         }
         self.track_peak_memory();
         let now = now_ms();
-        if self.active_expire && !self.paused() {
+        // A replica waits for its primary's DELs (Redis's activeExpireCycle
+        // runs on primaries only).
+        if self.active_expire && !self.paused() && !self.is_replica() {
             self.active_expire_cycle(now);
         }
+        self.replica_cron();
         self.drain_expired(None);
         self.pubsub_cron();
         self.persist_cron();
@@ -571,6 +589,8 @@ impl Engine {
                 let (class, name, key) = match &ev {
                     KeyEvent::Expired(k) => {
                         self.expired_unwatch(cur.as_deref_mut(), dbi, k);
+                        let lazy = self.config.lazyfree_lazy_expire;
+                        self.propagate_deletion(dbi, k, lazy);
                         (notify::EXPIRED, "expired", k)
                     }
                     KeyEvent::New(k) => (notify::NEW, "new", k),
@@ -582,6 +602,9 @@ impl Engine {
                 }
             }
         }
+        // Outside a command (active expiry) each batch is fed out now,
+        // unwrapped; inside one, call() feeds it with the command.
+        self.propagate_pending(false);
     }
 
     /// An expired key changed under its WATCHers.
@@ -916,6 +939,13 @@ async fn cron_loop(engine: Rc<RefCell<Engine>>) {
     loop {
         let hz = engine.borrow().config.hz.clamp(1, 500) as u64;
         tokio::time::sleep(Duration::from_millis(1000 / hz)).await;
-        engine.borrow_mut().cron();
+        let link = {
+            let mut e = engine.borrow_mut();
+            e.cron();
+            e.repl.spawn_link.take()
+        };
+        if let Some(generation) = link {
+            tokio::task::spawn_local(replica::link_task(engine.clone(), generation));
+        }
     }
 }

@@ -257,27 +257,15 @@ impl Engine {
     }
 
     /// How files are loaded: the configured encodings, databases, and
-    /// expired keys dropped (a primary's load).
+    /// expired keys dropped on a primary.
     pub fn load_options(&self) -> LoadOptions {
         use crate::config::SanitizeDumpPayload;
-        use crate::keyspace::{hash, list::Fill, zset};
-        let c = &self.config;
         LoadOptions {
-            enc: Encodings {
-                hash: hash::Limits {
-                    max_entries: c.hash_max_listpack_entries,
-                    max_value: c.hash_max_listpack_value,
-                },
-                zset: zset::Limits {
-                    max_entries: c.zset_max_listpack_entries,
-                    max_value: c.zset_max_listpack_value,
-                },
-                set_max_intset: c.set_max_intset_entries,
-                list_fill: Fill::new(c.list_max_listpack_size),
-            },
-            deep_sanitize: c.sanitize_dump_payload == SanitizeDumpPayload::Yes,
+            enc: Encodings::from_config(&self.config),
+            deep_sanitize: self.config.sanitize_dump_payload == SanitizeDumpPayload::Yes,
             databases: self.ks.dbs.len(),
-            drop_expired_before: Some(now_ms()),
+            // A replica keeps them: its primary's DELs will come.
+            drop_expired_before: (!self.is_replica()).then(now_ms),
         }
     }
 

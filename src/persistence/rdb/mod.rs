@@ -522,6 +522,14 @@ pub fn dump_value(v: &Value, compress: bool) -> Vec<u8> {
     out
 }
 
+/// The size of a value's RDB encoding without its type byte (Redis's
+/// rdbSavedObjectLen, DEBUG OBJECT's serializedlength).
+pub fn serialized_len(v: &Value, compress: bool) -> usize {
+    let mut out = Vec::new();
+    encode::body(&mut out, v, compress);
+    out.len()
+}
+
 /// Decodes a `RESTORE` payload, checking its version and checksum.
 /// A bad version or checksum is [`RdbError::Format`] /
 /// [`RdbError::Checksum`]; anything wrong with the value itself another

@@ -1,0 +1,285 @@
+//! The primary's side of replication: SYNC, PSYNC and REPLCONF.
+//!
+//! A full synchronization sends a snapshot of the whole dataset as an RDB
+//! payload (`$<len>\r\n<bytes>`), then the stream of propagated writes
+//! (src/server/propagate.rs). For now the payload is encoded in memory on the
+//! engine thread; the snapshot pipeline (fork / forkless) takes this over
+//! with the replication issue, as does partial resynchronization: PSYNC
+//! always answers FULLRESYNC.
+
+use bytes::Bytes;
+
+use std::time::Duration;
+
+use super::{arg_i64, is};
+use crate::dispatch::{acl, errors, flags as f, CommandSpec, Keys};
+use crate::keyspace::Kind;
+use crate::persistence::rdb::{self, AccessInfo, SaveOptions};
+use crate::server::blocking::TimeoutReply;
+use crate::server::client::{Client, ClientKind, ReplyMode};
+use crate::server::propagate::encode_command;
+use crate::server::Engine;
+use crate::util::num;
+
+/// The RDB image a full sync sends.
+fn snapshot_payload(e: &Engine) -> Result<Vec<u8>, String> {
+    let policy = e.config.maxmemory_policy;
+    let opts = SaveOptions {
+        compress: e.config.rdbcompression,
+        checksum: e.config.rdbchecksum,
+        access: if policy.is_lfu() {
+            AccessInfo::Lfu
+        } else if policy.is_lru() {
+            AccessInfo::Lru
+        } else {
+            AccessInfo::None
+        },
+        extra_aux: vec![
+            ("repl-stream-db".into(), b"0".to_vec()),
+            ("repl-id".into(), e.repl.replid.as_bytes().to_vec()),
+            ("repl-offset".into(), e.repl.offset.to_string().into_bytes()),
+        ],
+        aof_base: false,
+        used_mem: e.used_memory(),
+    };
+    rdb::write_keyspace(&e.ks, opts, Vec::new(), &mut |_| {}).map_err(|err| err.to_string())
+}
+
+/// Sends the snapshot and turns `c` into a replica.
+fn full_sync(e: &mut Engine, c: &mut Client, psync: bool) {
+    if c.kind == ClientKind::Replica {
+        // Redis ignores SYNC from a client that already is a replica.
+        return;
+    }
+    let payload = match snapshot_payload(e) {
+        Ok(p) => p,
+        Err(err) => {
+            tracing::warn!("Can't produce the snapshot for a replica: {err}");
+            c.reply().error("ERR Unable to perform background save");
+            return;
+        }
+    };
+    if psync {
+        let line = format!("+FULLRESYNC {} {}\r\n", e.repl.replid, e.repl.offset);
+        c.out.extend_from_slice(line.as_bytes());
+    }
+    c.out.push(b'$');
+    c.out
+        .extend_from_slice(itoa::Buffer::new().format(payload.len()).as_bytes());
+    c.out.extend_from_slice(b"\r\n");
+    c.out.extend_from_slice(&payload);
+    tracing::info!(
+        "Replica {} asks for synchronization; full sync of {} bytes sent",
+        c.addr,
+        payload.len()
+    );
+    c.kind = ClientKind::Replica;
+    // This command's output is the payload; the replica's later commands
+    // (REPLCONF ACK, PING) get no replies.
+    c.reply_mode = ReplyMode::ReplicaStarting;
+    e.attach_replica(c);
+}
+
+/// SYNC
+fn sync(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
+    full_sync(e, c, false);
+}
+
+/// PSYNC replicationid offset
+fn psync(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
+    full_sync(e, c, true);
+}
+
+/// REPLCONF option value [option value ...]
+fn replconf(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
+    if args.len().is_multiple_of(2) {
+        c.reply().error(errors::SYNTAX);
+        return;
+    }
+    for pair in args[1..].chunks(2) {
+        let opt = &pair[0];
+        if is(opt, "ack") || is(opt, "fack") {
+            // Acknowledgements get no reply.
+            if c.kind == ClientKind::Replica && is(opt, "ack") {
+                if let Some(off) = num::string2ll(&pair[1]).and_then(|o| u64::try_from(o).ok()) {
+                    e.replica_acked(c.id, off);
+                }
+            }
+            return;
+        }
+        if is(opt, "getack") && c.kind == ClientKind::Primary {
+            // Our primary asks how far we applied its stream: the answer
+            // goes out although replies to the primary are off.
+            let off = e.repl.primary.as_ref().map_or(0, |p| p.offset);
+            let start = c.out.len();
+            let off = off.to_string();
+            encode_command(
+                &[
+                    Bytes::from_static(b"REPLCONF"),
+                    Bytes::from_static(b"ACK"),
+                    Bytes::from(off),
+                ],
+                &mut c.out,
+            );
+            let end = c.out.len();
+            c.push_spans.push((start, end));
+            return;
+        }
+        if is(opt, "listening-port") {
+            if let Some(port) = num::string2ll(&pair[1]).and_then(|p| u16::try_from(p).ok()) {
+                e.repl.replica_ports.insert(c.id, port);
+            }
+        }
+        if !(is(opt, "listening-port")
+            || is(opt, "ip-address")
+            || is(opt, "capa")
+            || is(opt, "getack")
+            || is(opt, "rdb-only")
+            || is(opt, "rdb-filter-only"))
+        {
+            let msg = format!(
+                "ERR Unrecognized REPLCONF option: {}",
+                String::from_utf8_lossy(opt)
+            );
+            c.reply().error(&msg);
+            return;
+        }
+    }
+    c.reply().ok();
+}
+
+/// REPLICAOF host port | REPLICAOF NO ONE (and SLAVEOF)
+fn replicaof(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
+    if is(&args[1], "no") && is(&args[2], "one") {
+        e.stop_replication();
+        c.reply().ok();
+        return;
+    }
+    if c.kind == ClientKind::Replica {
+        c.reply()
+            .error("ERR Command is not valid when client is a replica.");
+        return;
+    }
+    let Some(port) = num::string2ll(&args[2]).filter(|p| (0..=65535).contains(p)) else {
+        c.reply().error("ERR Invalid master port");
+        return;
+    };
+    let host = String::from_utf8_lossy(&args[1]).into_owned();
+    if e.repl
+        .primary
+        .as_ref()
+        .is_some_and(|p| p.host.eq_ignore_ascii_case(&host) && p.port == port as u16)
+    {
+        tracing::info!("REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.");
+        c.reply().simple("OK Already connected to specified master");
+        return;
+    }
+    // Our own replicas must resynchronize with the data we are about to get.
+    for id in std::mem::take(&mut e.repl.replicas) {
+        if let Some(r) = e.clients.get_mut(&id) {
+            r.close_asap = true;
+            r.wake.notify_one();
+        }
+    }
+    e.start_replication(host.clone(), port as u16);
+    tracing::info!(
+        "REPLICAOF {host}:{port} enabled (user request from 'id={} addr={}')",
+        c.id,
+        c.addr
+    );
+    c.reply().ok();
+}
+
+/// WAIT numreplicas timeout
+fn wait(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
+    if e.is_replica() {
+        c.reply().error("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.");
+        return;
+    }
+    let Some(want) = arg_i64(c, &args[1]) else {
+        return;
+    };
+    let Some(ms) = num::string2ll(&args[2]) else {
+        c.reply()
+            .error("ERR timeout is not an integer or out of range");
+        return;
+    };
+    if ms < 0 {
+        c.reply().error("ERR timeout is negative");
+        return;
+    }
+    let target = e.repl.offset;
+    let acked = e.count_acks(target);
+    if acked as i64 >= want || c.multi.is_some() || c.deny_blocking {
+        c.reply().int(acked as i64);
+        return;
+    }
+    let timeout = (ms > 0).then(|| Duration::from_millis(ms as u64));
+    e.block(
+        c,
+        Vec::new(),
+        timeout,
+        Kind::String,
+        TimeoutReply::Acks(target),
+        args,
+    );
+    e.repl.waiting.push((c.id, target, want.max(0) as u64));
+    e.request_acks();
+}
+
+pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec::new(
+        "replicaof",
+        3,
+        f::NO_ASYNC_LOADING | f::ADMIN | f::NOSCRIPT | f::STALE,
+        acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+        Keys::NONE,
+        replicaof,
+    )
+    .group("server"),
+    CommandSpec::new(
+        "slaveof",
+        3,
+        f::NO_ASYNC_LOADING | f::ADMIN | f::NOSCRIPT | f::STALE,
+        acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+        Keys::NONE,
+        replicaof,
+    )
+    .group("server"),
+    CommandSpec::new(
+        "wait",
+        3,
+        f::NOSCRIPT,
+        acl::CONNECTION | acl::SLOW,
+        Keys::NONE,
+        wait,
+    )
+    .group("generic"),
+    CommandSpec::new(
+        "sync",
+        1,
+        f::NO_ASYNC_LOADING | f::ADMIN | f::NO_MULTI | f::NOSCRIPT,
+        acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+        Keys::NONE,
+        sync,
+    )
+    .group("server"),
+    CommandSpec::new(
+        "psync",
+        -3,
+        f::NO_ASYNC_LOADING | f::ADMIN | f::NO_MULTI | f::NOSCRIPT,
+        acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+        Keys::NONE,
+        psync,
+    )
+    .group("server"),
+    CommandSpec::new(
+        "replconf",
+        -1,
+        f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE | f::ALLOW_BUSY,
+        acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+        Keys::NONE,
+        replconf,
+    )
+    .group("server"),
+];

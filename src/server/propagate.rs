@@ -1,0 +1,312 @@
+//! Propagation: what a write command replays elsewhere (replicas now, the AOF
+//! later), as Redis 7.0's `call()` / `alsoPropagate()` /
+//! `propagatePendingCommands()` do it.
+//!
+//! Every top-level command collects its operations in `pending`: the DELs of
+//! keys it found expired, then the command itself (its arguments, or the
+//! deterministic form its handler chose with [`Engine::propagate_as`]).
+//! When the top-level call ends they are fed out, wrapped in MULTI/EXEC when
+//! there is more than one (EXEC of a transaction with several writes, a
+//! command that expired keys). Nothing is collected while nobody consumes the
+//! stream, so the hot path costs one branch.
+
+use bytes::Bytes;
+
+use super::client::Client;
+use super::Engine;
+
+/// What the running command asked for its own propagation.
+#[derive(Default)]
+pub struct CallProp {
+    /// Replay these arguments instead of the command's.
+    pub rewrite: Option<Vec<Bytes>>,
+    /// Don't replay the command (it propagated what it wanted itself).
+    pub prevent: bool,
+    /// Replay it even though it changed nothing (FLUSHALL on an empty
+    /// server, PUBLISH).
+    pub force: bool,
+}
+
+/// The propagation state of the server.
+pub struct Repl {
+    /// Operations of the running top-level command: (db, arguments).
+    pub pending: Vec<(usize, Vec<Bytes>)>,
+    /// The innermost running command's own choice.
+    pub cur: CallProp,
+    /// Nesting of `dispatch::call` (EXEC runs its commands inside).
+    pub depth: u32,
+    /// Clients receiving the stream (replicas and SYNC attachments).
+    pub replicas: Vec<u64>,
+    /// The database the stream last SELECTed.
+    pub seldb: Option<usize>,
+    /// Bytes fed into the stream (`master_repl_offset`).
+    pub offset: u64,
+    /// This server's replication ID (`master_replid`).
+    pub replid: String,
+    /// Set while this server replicates another.
+    pub primary: Option<super::replica::Primary>,
+    /// A link task to start (by the cron loop, which owns the engine handle).
+    pub spawn_link: Option<u64>,
+    /// True while a command of the primary's stream runs.
+    pub from_primary: bool,
+    /// Stream offsets the replicas acknowledged (REPLCONF ACK), by client.
+    pub acks: std::collections::HashMap<u64, u64>,
+    /// Clients blocked in WAIT: (client, offset, replicas wanted).
+    pub waiting: Vec<(u64, u64, u64)>,
+    /// Keys a writable replica's own clients gave a deadline.
+    pub local_expires: std::collections::HashSet<(usize, Bytes)>,
+    /// When each replica last acknowledged.
+    pub ack_times: std::collections::HashMap<u64, std::time::Instant>,
+    /// The ports replicas announced (REPLCONF listening-port).
+    pub replica_ports: std::collections::HashMap<u64, u16>,
+}
+
+impl Repl {
+    pub fn new(replid: String) -> Repl {
+        Repl {
+            pending: Vec::new(),
+            cur: CallProp::default(),
+            depth: 0,
+            replicas: Vec::new(),
+            seldb: None,
+            offset: 0,
+            replid,
+            primary: None,
+            spawn_link: None,
+            from_primary: false,
+            acks: Default::default(),
+            waiting: Vec::new(),
+            replica_ports: Default::default(),
+            ack_times: Default::default(),
+            local_expires: Default::default(),
+        }
+    }
+
+    /// True when something consumes the stream.
+    #[inline]
+    pub fn wanted(&self) -> bool {
+        !self.replicas.is_empty()
+    }
+}
+
+/// A command in RESP, as the stream carries it.
+pub fn encode_command(argv: &[Bytes], out: &mut Vec<u8>) {
+    let mut n = itoa::Buffer::new();
+    out.push(b'*');
+    out.extend_from_slice(n.format(argv.len()).as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for a in argv {
+        out.push(b'$');
+        out.extend_from_slice(n.format(a.len()).as_bytes());
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Arguments from string pieces (for rewritten commands).
+pub fn argv(parts: &[&[u8]]) -> Vec<Bytes> {
+    parts.iter().map(|p| Bytes::copy_from_slice(p)).collect()
+}
+
+impl Engine {
+    /// True when writes are propagated: handlers skip building rewritten
+    /// forms otherwise.
+    #[inline]
+    pub fn propagating(&self) -> bool {
+        self.repl.wanted()
+    }
+
+    /// The running command replays as `argv` instead of its own arguments.
+    pub fn propagate_as(&mut self, argv: Vec<Bytes>) {
+        self.repl.cur.rewrite = Some(argv);
+    }
+
+    /// The running command is not replayed by itself.
+    pub fn prevent_propagation(&mut self) {
+        self.repl.cur.prevent = true;
+    }
+
+    /// The running command is replayed even if it changed nothing.
+    pub fn force_propagation(&mut self) {
+        self.repl.cur.force = true;
+    }
+
+    /// Adds an operation to replay (after what is already pending).
+    pub fn also_propagate(&mut self, db: usize, argv: Vec<Bytes>) {
+        if self.repl.wanted() {
+            self.repl.pending.push((db, argv));
+        }
+    }
+
+    /// A deleted key (expired, evicted) replays as DEL, or UNLINK when the
+    /// deletion was lazy.
+    pub fn propagate_deletion(&mut self, db: usize, key: &[u8], lazy: bool) {
+        if self.repl.wanted() {
+            self.repl.pending.push((db, del_argv(lazy, key)));
+        }
+    }
+
+    /// Called by `dispatch::call` before a handler runs: a fresh choice
+    /// for this command, the enclosing one's kept.
+    pub fn prop_enter(&mut self) -> CallProp {
+        self.repl.depth += 1;
+        std::mem::take(&mut self.repl.cur)
+    }
+
+    /// Called by `dispatch::call` after the handler: queues the command as
+    /// it chose (when it changed data or forced it) and restores the
+    /// enclosing command's choice.
+    pub fn prop_leave(
+        &mut self,
+        saved: CallProp,
+        db: usize,
+        args: &[Bytes],
+        dirty: bool,
+        is_exec: bool,
+    ) {
+        self.repl.depth -= 1;
+        let mine = std::mem::replace(&mut self.repl.cur, saved);
+        if !self.repl.wanted() || is_exec || mine.prevent || !(dirty || mine.force) {
+            return;
+        }
+        let argv = mine.rewrite.unwrap_or_else(|| args.to_vec());
+        self.repl.pending.push((db, argv));
+    }
+
+    /// Feeds out what the finished top-level command collected; `wrap`
+    /// allows a MULTI/EXEC around several operations.
+    pub fn propagate_pending(&mut self, wrap: bool) {
+        if self.repl.pending.is_empty() || self.repl.depth > 0 {
+            return;
+        }
+        let ops = std::mem::take(&mut self.repl.pending);
+        let transaction = wrap && ops.len() > 1;
+        let mut buf = Vec::new();
+        if transaction {
+            self.stream_command(ops[0].0, &argv(&[b"MULTI"]), &mut buf);
+        }
+        for (db, a) in &ops {
+            self.stream_command(*db, a, &mut buf);
+        }
+        if transaction {
+            let last = ops[ops.len() - 1].0;
+            self.stream_command(last, &argv(&[b"EXEC"]), &mut buf);
+        }
+        self.feed_replicas(&buf);
+    }
+
+    /// Appends one command to `buf`, preceded by a SELECT when the stream
+    /// is in another database.
+    fn stream_command(&mut self, db: usize, a: &[Bytes], buf: &mut Vec<u8>) {
+        if self.repl.seldb != Some(db) {
+            let d = itoa::Buffer::new().format(db).as_bytes().to_vec();
+            encode_command(&argv(&[b"SELECT", &d]), buf);
+            self.repl.seldb = Some(db);
+        }
+        encode_command(a, buf);
+    }
+
+    fn feed_replicas(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        self.repl.offset += bytes.len() as u64;
+        for &id in &self.repl.replicas {
+            if let Some(r) = self.clients.get_mut(&id) {
+                r.out.extend_from_slice(bytes);
+                r.wake.notify_one();
+            }
+        }
+    }
+
+    /// Makes `c` a consumer of the stream from now on (SYNC / PSYNC).
+    pub fn attach_replica(&mut self, c: &mut Client) {
+        if !self.repl.replicas.contains(&c.id) {
+            self.repl.replicas.push(c.id);
+        }
+        // A new consumer starts without a database: the next command
+        // SELECTs, as Redis does after a full sync.
+        self.repl.seldb = None;
+    }
+
+    /// Forgets a disconnected client's stream.
+    pub fn detach_replica(&mut self, c: &Client) {
+        self.repl.replicas.retain(|&id| id != c.id);
+        self.repl.acks.remove(&c.id);
+        self.repl.replica_ports.remove(&c.id);
+        self.repl.ack_times.remove(&c.id);
+        self.repl.waiting.retain(|&(id, _, _)| id != c.id);
+    }
+
+    /// `min-replicas-to-write`: enough replicas acknowledged within
+    /// `min-replicas-max-lag` seconds (always true when it is 0).
+    pub fn enough_good_replicas(&self) -> bool {
+        let need = self.config.min_replicas_to_write as usize;
+        if need == 0 || self.is_replica() {
+            return true;
+        }
+        let lag = std::time::Duration::from_secs(self.config.min_replicas_max_lag as u64);
+        let good = self
+            .repl
+            .replicas
+            .iter()
+            .filter(|id| {
+                self.repl
+                    .ack_times
+                    .get(id)
+                    .is_some_and(|t| t.elapsed() <= lag)
+            })
+            .count();
+        good >= need
+    }
+
+    /// A replica whose link to its primary is not streaming.
+    pub fn replica_link_down(&self) -> bool {
+        self.repl
+            .primary
+            .as_ref()
+            .is_some_and(|p| p.state != super::replica::LinkState::Connected)
+    }
+
+    /// Replicas whose acknowledged offset reached `offset`.
+    pub fn count_acks(&self, offset: u64) -> usize {
+        self.repl.acks.values().filter(|&&a| a >= offset).count()
+    }
+
+    /// Asks every replica for its offset (REPLCONF GETACK *), in the
+    /// stream without a SELECT.
+    pub fn request_acks(&mut self) {
+        let mut buf = Vec::new();
+        encode_command(&argv(&[b"REPLCONF", b"GETACK", b"*"]), &mut buf);
+        self.feed_replicas(&buf);
+    }
+
+    /// A replica acknowledged `offset`: WAITs it satisfies return.
+    pub fn replica_acked(&mut self, id: u64, offset: u64) {
+        self.repl.ack_times.insert(id, std::time::Instant::now());
+        let a = self.repl.acks.entry(id).or_insert(0);
+        *a = (*a).max(offset);
+        let waiting = std::mem::take(&mut self.repl.waiting);
+        for (cid, target, want) in waiting {
+            let n = self.count_acks(target);
+            if (n as u64) < want {
+                self.repl.waiting.push((cid, target, want));
+                continue;
+            }
+            if let Some(mut w) = self.clients.remove(&cid) {
+                if self.unblock(&mut w).is_some() {
+                    w.reply().int(n as i64);
+                }
+                w.wake.notify_one();
+                self.clients.insert(cid, w);
+            }
+        }
+    }
+}
+
+/// DEL key, or UNLINK key when the deletion is lazy.
+pub fn del_argv(lazy: bool, key: &[u8]) -> Vec<Bytes> {
+    let cmd: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
+    argv(&[cmd, key])
+}

@@ -1,0 +1,425 @@
+//! Replication: the propagated stream as a SYNC client reads it, and a
+//! replica following a primary (both snapcache, and with real redis-server
+//! on either side when it is installed).
+
+mod common;
+
+use common::*;
+use snapcache::{Frame, Server, ServerHandle};
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A SYNC attachment: reads the snapshot, then commands of the stream.
+struct Stream {
+    r: BufReader<TcpStream>,
+}
+
+impl Stream {
+    fn attach(s: &ServerHandle) -> Stream {
+        let mut c = Conn::open(s);
+        c.send(&["SYNC"]);
+        let mut r = BufReader::new(c.sock);
+        let mut line = String::new();
+        r.read_line(&mut line).expect("payload header");
+        let len: usize = line
+            .trim_end()
+            .strip_prefix('$')
+            .expect("$len")
+            .parse()
+            .expect("len");
+        let mut payload = vec![0u8; len];
+        r.read_exact(&mut payload).expect("payload");
+        assert!(payload.starts_with(b"REDIS0010"), "an RDB v10 snapshot");
+        Stream { r }
+    }
+
+    fn line(&mut self) -> String {
+        let mut l = String::new();
+        self.r.read_line(&mut l).expect("line");
+        l.trim_end().to_string()
+    }
+
+    /// The next command of the stream, as strings.
+    fn next(&mut self) -> Vec<String> {
+        let n: usize = self
+            .line()
+            .strip_prefix('*')
+            .expect("array")
+            .parse()
+            .expect("n");
+        (0..n)
+            .map(|_| {
+                let len: usize = self
+                    .line()
+                    .strip_prefix('$')
+                    .expect("bulk")
+                    .parse()
+                    .expect("len");
+                let mut b = vec![0u8; len + 2];
+                self.r.read_exact(&mut b).expect("arg");
+                String::from_utf8_lossy(&b[..len]).into_owned()
+            })
+            .collect()
+    }
+
+    fn expect(&mut self, want: &[&str]) {
+        assert_eq!(self.next(), want);
+    }
+}
+
+#[test]
+fn writes_replay_in_their_deterministic_form() {
+    let s = start();
+    let mut st = Stream::attach(&s);
+    let mut c = Conn::open(&s);
+    c.call(&["SET", "plain", "v"], "+OK\r\n");
+    st.expect(&["SELECT", "0"]);
+    st.expect(&["SET", "plain", "v"]);
+
+    // SET EX replays with an absolute deadline.
+    c.call(&["SET", "k", "v", "EX", "100"], "+OK\r\n");
+    let cmd = st.next();
+    assert_eq!(&cmd[..4], &["SET", "k", "v", "PXAT"]);
+    let run_pexpiretime = run(&s, &["PEXPIRETIME", "k"]);
+    assert_eq!(run_pexpiretime, int(cmd[4].parse().unwrap()));
+
+    // EXPIRE replays as PEXPIREAT with the same absolute time.
+    c.call(&["EXPIRE", "plain", "50"], ":1\r\n");
+    let cmd = st.next();
+    assert_eq!(&cmd[..2], &["PEXPIREAT", "plain"]);
+    assert_eq!(
+        run(&s, &["PEXPIRETIME", "plain"]),
+        int(cmd[2].parse().unwrap())
+    );
+
+    // INCRBYFLOAT replays as SET ... KEEPTTL with the result.
+    c.call(&["INCRBYFLOAT", "f", "1.5"], "$3\r\n1.5\r\n");
+    st.expect(&["SET", "f", "1.5", "KEEPTTL"]);
+
+    // SET ... GET drops GET; GETDEL becomes DEL; a read changes nothing.
+    c.call(&["SET", "g", "1", "GET"], "$-1\r\n");
+    st.expect(&["SET", "g", "1"]);
+    c.call(&["GET", "g"], "$1\r\n1\r\n");
+    c.call(&["GETDEL", "g"], "$1\r\n1\r\n");
+    st.expect(&["DEL", "g"]);
+
+    // A transaction with several writes is wrapped; SELECT follows the db.
+    c.send(&["MULTI"]);
+    c.send(&["SET", "a", "1"]);
+    c.send(&["SELECT", "3"]);
+    c.send(&["SET", "b", "2"]);
+    c.send(&["EXEC"]);
+    c.expect("+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*3\r\n+OK\r\n+OK\r\n+OK\r\n");
+    st.expect(&["MULTI"]);
+    st.expect(&["SET", "a", "1"]);
+    st.expect(&["SELECT", "3"]);
+    st.expect(&["SET", "b", "2"]);
+    st.expect(&["EXEC"]);
+
+    // A blocking pop served at once replays as a plain pop; SPOP as SREM.
+    c.call(&["RPUSH", "l", "x", "y"], ":2\r\n");
+    st.expect(&["RPUSH", "l", "x", "y"]);
+    c.call(&["BLPOP", "l", "0"], "*2\r\n$1\r\nl\r\n$1\r\nx\r\n");
+    st.expect(&["lpop", "l"]);
+    c.call(&["SADD", "s", "m"], ":1\r\n");
+    st.expect(&["SADD", "s", "m"]);
+    c.call(&["SPOP", "s"], "$1\r\nm\r\n");
+    st.expect(&["SREM", "s", "m"]);
+
+    // FLUSHALL replays even on an empty server, PUBLISH always.
+    c.call(&["FLUSHALL"], "+OK\r\n");
+    st.expect(&["FLUSHALL"]);
+    c.call(&["FLUSHALL"], "+OK\r\n");
+    st.expect(&["FLUSHALL"]);
+    c.call(&["PUBLISH", "ch", "hi"], ":0\r\n");
+    st.expect(&["PUBLISH", "ch", "hi"]);
+    s.shutdown().unwrap();
+}
+
+/// Polls `f` until it holds (bounded).
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn info_field(s: &ServerHandle, field: &str) -> String {
+    let Frame::Bulk(b) = run(s, &["INFO", "replication"]) else {
+        panic!("INFO is a bulk")
+    };
+    let text = String::from_utf8_lossy(&b).into_owned();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_replica_follows_its_primary() {
+    let p = start();
+    run(&p, &["SET", "before", "1"]);
+    run(&p, &["RPUSH", "list", "a", "b", "c"]);
+    let r = start();
+    let port = p.addr().port().to_string();
+    assert_eq!(run(&r, &["REPLICAOF", "127.0.0.1", &port]), ok());
+    wait_for("the link", || info_field(&r, "master_link_status") == "up");
+    assert_eq!(info_field(&r, "role"), "slave");
+    assert_eq!(run(&r, &["GET", "before"]), bulk("1"));
+    assert_eq!(
+        run(&r, &["LRANGE", "list", "0", "-1"]),
+        arr(vec![bulk("a"), bulk("b"), bulk("c")])
+    );
+
+    run(&p, &["SET", "after", "2", "EX", "100"]);
+    // WAIT blocks until the replica acknowledged the write.
+    let mut c = Conn::open(&p);
+    c.call(&["WAIT", "1", "5000"], ":1\r\n");
+    assert_eq!(run(&r, &["GET", "after"]), bulk("2"));
+    assert_eq!(
+        run(&r, &["PEXPIRETIME", "after"]),
+        run(&p, &["PEXPIRETIME", "after"])
+    );
+    assert_eq!(info_field(&p, "connected_slaves"), "1");
+
+    // A read-only replica refuses writes; WAIT is refused on replicas.
+    assert_eq!(
+        run(&r, &["SET", "x", "1"]),
+        err("READONLY You can't write against a read only replica.")
+    );
+    assert!(
+        matches!(run(&r, &["WAIT", "1", "0"]), Frame::Error(e) if e.starts_with("ERR WAIT cannot be used with replica instances"))
+    );
+
+    // Promoted, it keeps its data and takes writes.
+    assert_eq!(run(&r, &["REPLICAOF", "NO", "ONE"]), ok());
+    assert_eq!(info_field(&r, "role"), "master");
+    assert_eq!(run(&r, &["SET", "x", "1"]), ok());
+    assert_eq!(run(&r, &["GET", "after"]), bulk("2"));
+    r.shutdown().unwrap();
+    p.shutdown().unwrap();
+}
+
+#[test]
+fn min_replicas_to_write_refuses_writes_without_replicas() {
+    let s = start();
+    assert_eq!(
+        run(&s, &["CONFIG", "SET", "min-replicas-to-write", "1"]),
+        ok()
+    );
+    assert_eq!(
+        run(&s, &["SET", "k", "v"]),
+        err("NOREPLICAS Not enough good replicas to write.")
+    );
+    let mut c = Conn::open(&s);
+    c.call(&["MULTI"], "+OK\r\n");
+    c.call(&["GET", "k"], "+QUEUED\r\n");
+    c.call(
+        &["SET", "k", "v"],
+        "-NOREPLICAS Not enough good replicas to write.\r\n",
+    );
+    c.call(
+        &["EXEC"],
+        "-EXECABORT Transaction discarded because of previous errors.\r\n",
+    );
+    assert_eq!(run(&s, &["GET", "k"]), Frame::Null);
+    s.shutdown().unwrap();
+}
+
+/// Real redis-server 7.0, when installed (scripts/setup.sh installs it).
+struct Redis {
+    child: Child,
+    port: u16,
+    _dir: tempdir::Dir,
+}
+
+mod tempdir {
+    pub struct Dir(pub std::path::PathBuf);
+    impl Dir {
+        pub fn new(tag: &str) -> Dir {
+            let p = std::env::temp_dir().join(format!(
+                "snapcache-{tag}-{}-{:?}",
+                std::process::id(),
+                std::thread::current().id()
+            ));
+            let _ = std::fs::remove_dir_all(&p);
+            std::fs::create_dir_all(&p).expect("temp dir");
+            Dir(p)
+        }
+    }
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Redis {
+    fn start(extra: &[&str]) -> Option<Redis> {
+        let bin = "/usr/bin/redis-server";
+        if !Path::new(bin).exists() {
+            eprintln!("skipping: {bin} is not installed (scripts/setup.sh installs it)");
+            return None;
+        }
+        let dir = tempdir::Dir::new("redis");
+        let port = free_port();
+        let child = Command::new(bin)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--enable-debug-command",
+                "yes",
+            ])
+            .arg("--dir")
+            .arg(&dir.0)
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn redis-server");
+        let r = Redis {
+            child,
+            port,
+            _dir: dir,
+        };
+        wait_for("redis-server", || r.cmd(&["PING"]) == "+PONG");
+        Some(r)
+    }
+
+    /// One command over a fresh connection; the reply's first line.
+    fn cmd(&self, args: &[&str]) -> String {
+        let Ok(sock) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return String::new();
+        };
+        sock.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut req = format!("*{}\r\n", args.len());
+        for a in args {
+            req.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+        }
+        use std::io::Write;
+        let mut w = &sock;
+        if w.write_all(req.as_bytes()).is_err() {
+            return String::new();
+        }
+        let mut r = BufReader::new(&sock);
+        let mut line = String::new();
+        let _ = r.read_line(&mut line);
+        if line.starts_with('$') && line.trim_end() != "$-1" {
+            let mut v = String::new();
+            let _ = r.read_line(&mut v);
+            return v.trim_end().to_string();
+        }
+        line.trim_end().to_string()
+    }
+
+    fn info(&self, field: &str) -> String {
+        let Ok(sock) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return String::new();
+        };
+        use std::io::Write;
+        let mut w = &sock;
+        let _ = w.write_all(b"INFO replication\r\n");
+        let mut r = BufReader::new(&sock);
+        let mut header = String::new();
+        let _ = r.read_line(&mut header);
+        let len: usize = header
+            .trim_end()
+            .trim_start_matches('$')
+            .parse()
+            .unwrap_or(0);
+        let mut body = vec![0u8; len];
+        let _ = r.read_exact(&mut body);
+        String::from_utf8_lossy(&body)
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn debug_server() -> ServerHandle {
+    Server::builder()
+        .port(0)
+        .config("enable-debug-command", "yes")
+        .start()
+        .expect("server starts")
+}
+
+fn digest(s: &ServerHandle) -> String {
+    match run(s, &["DEBUG", "DIGEST"]) {
+        Frame::Simple(d) => d,
+        other => panic!("DEBUG DIGEST replied {other:?}"),
+    }
+}
+
+#[test]
+fn real_redis_replicates_from_snapcache() {
+    let p = debug_server();
+    run(&p, &["SET", "k", "v"]);
+    run(&p, &["HSET", "h", "f", "1", "g", "2"]);
+    run(&p, &["ZADD", "z", "1.5", "m"]);
+    let port = p.addr().port().to_string();
+    let Some(redis) = Redis::start(&["--replicaof", "127.0.0.1", &port]) else {
+        return;
+    };
+    wait_for("redis-server's link", || {
+        redis.info("master_link_status") == "up"
+    });
+    assert_eq!(redis.cmd(&["GET", "k"]), "v");
+    assert_eq!(redis.cmd(&["HGET", "h", "g"]), "2");
+    run(&p, &["SET", "later", "x", "PX", "100000"]);
+    run(&p, &["INCRBYFLOAT", "n", "2.5"]);
+    wait_for("the stream", || redis.cmd(&["GET", "n"]) == "2.5");
+    assert_eq!(redis.cmd(&["GET", "later"]), "x");
+    assert_eq!(redis.cmd(&["ZSCORE", "z", "m"]), "1.5");
+    assert_eq!(redis.cmd(&["DEBUG", "DIGEST"]), format!("+{}", digest(&p)));
+    p.shutdown().unwrap();
+}
+
+#[test]
+fn snapcache_replicates_from_real_redis() {
+    let Some(redis) = Redis::start(&[]) else {
+        return;
+    };
+    redis.cmd(&["SET", "k", "v"]);
+    redis.cmd(&["RPUSH", "l", "1", "2", "3"]);
+    redis.cmd(&["SADD", "s", "1", "2"]);
+    let r = debug_server();
+    assert_eq!(
+        run(&r, &["REPLICAOF", "127.0.0.1", &redis.port.to_string()]),
+        ok()
+    );
+    wait_for("the link", || info_field(&r, "master_link_status") == "up");
+    assert_eq!(run(&r, &["GET", "k"]), bulk("v"));
+    assert_eq!(run(&r, &["SCARD", "s"]), int(2));
+    redis.cmd(&["SET", "later", "x"]);
+    redis.cmd(&["LPUSH", "l", "0"]);
+    wait_for("the stream", || run(&r, &["GET", "later"]) == bulk("x"));
+    assert_eq!(run(&r, &["LLEN", "l"]), int(4));
+    assert_eq!(redis.cmd(&["DEBUG", "DIGEST"]), format!("+{}", digest(&r)));
+    r.shutdown().unwrap();
+}
