@@ -35,6 +35,8 @@ fn shutdown(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     if abort {
         if args.len() != 2 {
             c.reply().error(errors::SYNTAX);
+        } else if e.abort_shutdown() {
+            c.reply().ok();
         } else {
             c.reply().error("ERR No shutdown in progress.");
         }

@@ -222,6 +222,11 @@ pub async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64,
             }
         }
         if close_now || (close_when_flushed && out.is_empty()) {
+            // At shutdown the socket closes with the server, after its
+            // listeners: a client that sees it close cannot connect again.
+            if engine.borrow().shutdown.is_some() {
+                std::future::pending::<()>().await;
+            }
             break;
         }
         let want_write = sent < out.len();

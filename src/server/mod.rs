@@ -823,9 +823,10 @@ async fn serve(
     let shutdown = engine.shutdown_notify.clone();
     let engine = Rc::new(RefCell::new(engine));
 
-    for l in listeners {
-        tokio::task::spawn_local(conn::accept_loop(engine.clone(), l));
-    }
+    let accepting: Vec<_> = listeners
+        .into_iter()
+        .map(|l| tokio::task::spawn_local(conn::accept_loop(engine.clone(), l)))
+        .collect();
     tokio::task::spawn_local(cron_loop(engine.clone()));
     if load_rdb {
         tokio::task::spawn_local(persist::load_at_startup(engine.clone()));
@@ -839,6 +840,13 @@ async fn serve(
         }
     }
     shutdown.notified().await;
+    // Listeners close first, then (when the runtime goes) the clients.
+    for a in &accepting {
+        a.abort();
+    }
+    for a in accepting {
+        let _ = a.await;
+    }
     let e = engine.borrow();
     if e.persist.fatal {
         return Err(std::io::Error::other(persist::LoadFailed));
@@ -857,19 +865,15 @@ async fn signal_loop(engine: Rc<RefCell<Engine>>) {
         tracing::warn!("could not install signal handlers");
         return;
     };
+    persist::install_insist_handler();
     loop {
-        let name = tokio::select! {
-            _ = term.recv() => "SIGTERM",
-            _ = int.recv() => "SIGINT",
+        let sig = tokio::select! {
+            _ = term.recv() => persist::Signal::Term,
+            _ = int.recv() => persist::Signal::Int,
         };
-        tracing::warn!("Received {name} scheduling shutdown...");
-        let mut e = engine.borrow_mut();
-        if e.prepare_shutdown(ShutdownSave::Default, false) {
-            e.shutdown = Some(ShutdownSave::Default);
-            e.shutdown_notify.notify_one();
-            return;
-        }
-        tracing::warn!("{name} received but errors trying to shut down the server, check the logs for more information");
+        // The cron runs the shutdown (Redis's serverCron), so SHUTDOWN
+        // ABORT can still cancel it.
+        engine.borrow_mut().signal_shutdown(sig);
     }
 }
 

@@ -94,6 +94,27 @@ pub struct Persist {
     pub loading: Option<LoadProgress>,
     /// The startup load failed: the server exits with status 1.
     pub fatal: bool,
+    /// A SIGTERM / SIGINT asked for a shutdown that the cron will run.
+    pub shutdown_asap: Option<Signal>,
+    /// The temp file path the "insist" handler removes (see
+    /// [`install_insist_handler`]).
+    insist_temp: Option<std::path::PathBuf>,
+}
+
+/// The signals that shut the server down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    Term,
+    Int,
+}
+
+impl Signal {
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Term => "SIGTERM",
+            Signal::Int => "SIGINT",
+        }
+    }
 }
 
 impl Default for Persist {
@@ -120,6 +141,8 @@ impl Default for Persist {
             last_load_keys_expired: 0,
             loading: None,
             fatal: false,
+            shutdown_asap: None,
+            insist_temp: None,
         }
     }
 }
@@ -234,27 +257,15 @@ impl Engine {
     }
 
     /// How files are loaded: the configured encodings, databases, and
-    /// expired keys dropped (a primary's load).
+    /// expired keys dropped on a primary.
     pub fn load_options(&self) -> LoadOptions {
         use crate::config::SanitizeDumpPayload;
-        use crate::keyspace::{hash, list::Fill, zset};
-        let c = &self.config;
         LoadOptions {
-            enc: Encodings {
-                hash: hash::Limits {
-                    max_entries: c.hash_max_listpack_entries,
-                    max_value: c.hash_max_listpack_value,
-                },
-                zset: zset::Limits {
-                    max_entries: c.zset_max_listpack_entries,
-                    max_value: c.zset_max_listpack_value,
-                },
-                set_max_intset: c.set_max_intset_entries,
-                list_fill: Fill::new(c.list_max_listpack_size),
-            },
-            deep_sanitize: c.sanitize_dump_payload == SanitizeDumpPayload::Yes,
+            enc: Encodings::from_config(&self.config),
+            deep_sanitize: self.config.sanitize_dump_payload == SanitizeDumpPayload::Yes,
             databases: self.ks.dbs.len(),
-            drop_expired_before: Some(now_ms()),
+            // A replica keeps them: its primary's DELs will come.
+            drop_expired_before: (!self.is_replica()).then(now_ms),
         }
     }
 
@@ -262,6 +273,11 @@ impl Engine {
     /// outcome; on success resets `dirty` and sets the last-save time.
     pub fn rdb_save(&mut self) -> Result<(), ()> {
         let target = self.save_target();
+        let temp = target.temp_path();
+        if self.persist.insist_temp.as_ref() != Some(&temp) {
+            insist::set_temp_path(&temp);
+            self.persist.insist_temp = Some(temp);
+        }
         let opts = self.save_options();
         let delay = self.config.rdb_key_save_delay;
         let mut rng = u64::from(target.pid) | 1;
@@ -347,6 +363,9 @@ impl Engine {
     /// The persistence part of the engine cron: reap or follow the child,
     /// start saves that save points or BGSAVE SCHEDULE ask for.
     pub fn persist_cron(&mut self) {
+        if let Some(sig) = self.persist.shutdown_asap {
+            self.shutdown_for_signal(sig);
+        }
         let now = unix_secs();
         if self.persist.child.is_some() {
             self.child_progress();
@@ -501,6 +520,60 @@ impl Engine {
             }
         }
         true
+    }
+
+    /// A SIGTERM or SIGINT arrived (Redis's `sigShutdownHandler`): a second
+    /// SIGINT exits at once; otherwise the cron runs the shutdown.
+    pub fn signal_shutdown(&mut self, sig: Signal) {
+        if sig == Signal::Int && self.persist.shutdown_asap.is_some() {
+            insist::exit_now();
+        }
+        if self.loading {
+            tracing::warn!("Received shutdown signal during loading, scheduling shutdown.");
+        } else {
+            tracing::warn!("Received {} scheduling shutdown...", sig.name());
+        }
+        self.persist.shutdown_asap = Some(sig);
+        insist::set_pending(true);
+    }
+
+    /// SHUTDOWN ABORT: cancels a shutdown a signal scheduled. False when
+    /// none is pending.
+    pub fn abort_shutdown(&mut self) -> bool {
+        if self.persist.shutdown_asap.take().is_none() {
+            return false;
+        }
+        insist::set_pending(false);
+        tracing::info!("Shutdown manually aborted.");
+        true
+    }
+
+    /// The cron's part of a signal's shutdown, with the flags of
+    /// `shutdown-on-sigterm` / `shutdown-on-sigint`.
+    fn shutdown_for_signal(&mut self, sig: Signal) {
+        use crate::config::shutdown_flags as sf;
+        let flags = match sig {
+            Signal::Term => self.config.shutdown_on_sigterm,
+            Signal::Int => self.config.shutdown_on_sigint,
+        };
+        let mode = if flags & sf::NOSAVE != 0 {
+            ShutdownSave::NoSave
+        } else if flags & sf::SAVE != 0 {
+            ShutdownSave::Save
+        } else {
+            ShutdownSave::Default
+        };
+        if self.prepare_shutdown(mode, flags & sf::FORCE != 0) {
+            self.shutdown = Some(mode);
+            self.shutdown_notify.notify_one();
+        } else {
+            tracing::warn!(
+                "{} received but errors trying to shut down the server, check the logs for more information",
+                sig.name()
+            );
+            self.persist.shutdown_asap = None;
+            insist::set_pending(false);
+        }
     }
 
     /// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: saves (unless NOSAVE), loads
@@ -783,6 +856,71 @@ pub async fn load_at_startup(engine: Rc<RefCell<Engine>>) {
         Err(e) => Err(format!("Fatal error loading the DB: {e}. Exiting.")),
     };
     engine.borrow_mut().finish_startup_load(result, start);
+}
+
+/// Installs the handler of a second SIGINT during a pending shutdown
+/// (Redis: "You insist... exiting now."): it must work while the engine
+/// thread is busy in the final save, so it runs in signal context.
+pub fn install_insist_handler() {
+    insist::install();
+}
+
+/// A second SIGINT while a shutdown is pending exits at once, removing
+/// the temp file of a synchronous save in progress. Everything here runs
+/// in signal context or feeds it: only atomics, `unlink` and `_exit`.
+mod insist {
+    use std::ffi::CString;
+    use std::path::Path;
+    use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+
+    use nix::libc;
+
+    static PENDING: AtomicBool = AtomicBool::new(false);
+    /// `dir/temp-<pid>.rdb` as a C string; replaced (and the old one
+    /// leaked, as the handler may be reading it) only when `dir` changes.
+    static TEMP: AtomicPtr<libc::c_char> = AtomicPtr::new(std::ptr::null_mut());
+
+    pub fn set_pending(on: bool) {
+        PENDING.store(on, Ordering::SeqCst);
+    }
+
+    pub fn set_temp_path(p: &Path) {
+        use std::os::unix::ffi::OsStrExt;
+        if let Ok(c) = CString::new(p.as_os_str().as_bytes()) {
+            TEMP.store(c.into_raw(), Ordering::SeqCst);
+        }
+    }
+
+    pub fn install() {
+        // SAFETY: the action only loads atomics and calls `unlink` and
+        // `_exit`, which are async-signal-safe; it allocates nothing and
+        // takes no lock. The pointer it reads is either null or a CString
+        // that is never freed.
+        let r = unsafe { signal_hook_registry::register(libc::SIGINT, on_sigint) };
+        if let Err(e) = r {
+            tracing::warn!("could not install the SIGINT handler: {e}");
+        }
+    }
+
+    fn on_sigint() {
+        if PENDING.load(Ordering::SeqCst) {
+            exit_now();
+        }
+    }
+
+    /// Removes the save's temp file and exits with status 1 (not a clean
+    /// shutdown). Not logged: this may run in signal context.
+    pub fn exit_now() -> ! {
+        let p = TEMP.load(Ordering::SeqCst);
+        // SAFETY: `p` is null or a NUL-terminated string leaked by
+        // `set_temp_path`; `unlink` and `_exit` are async-signal-safe.
+        unsafe {
+            if !p.is_null() {
+                libc::unlink(p);
+            }
+            libc::_exit(1)
+        }
+    }
 }
 
 #[cfg(test)]
