@@ -341,6 +341,9 @@ pub struct Loaded {
     /// The code of each FUNCTION2 library in the file, in order. This
     /// server has no functions yet: they are kept here, not loaded.
     pub functions: Vec<Vec<u8>>,
+    /// Bytes the RDB took, checksum included (an old-style AOF goes on
+    /// with commands after its RDB preamble).
+    pub consumed: u64,
 }
 
 /// Loads a whole file from memory (a memory map for files on disk).
@@ -383,6 +386,7 @@ pub fn load(
         version,
         empty_skipped: 0,
         functions: Vec::new(),
+        consumed: 0,
     };
     let mut dbi = 0usize;
     let mut expire: Option<i64> = None;
@@ -500,6 +504,7 @@ pub fn load(
             }
         }
     }
+    out.consumed = r.pos() as u64;
     if out.empty_skipped > 0 {
         tracing::warn!(
             "Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.",
