@@ -14,6 +14,7 @@ use super::keys::reply_help;
 use crate::dispatch::{acl, errors, flags as f, CommandSpec, Keys};
 use crate::protocol::encode::Proto;
 use crate::server::client::{Client, ClientKind, ReplyMode};
+use crate::server::tracking::TrackingOptions;
 use crate::server::{Engine, Pause};
 use crate::util::num;
 
@@ -82,6 +83,18 @@ fn flag_letters(c: &Client) -> String {
     if c.multi.is_some() {
         s.push('x');
     }
+    if c.blocked.is_some() {
+        s.push('b');
+    }
+    if c.tracking.on {
+        s.push('t');
+    }
+    if c.tracking.broken_redirect {
+        s.push('R');
+    }
+    if c.tracking.bcast {
+        s.push('B');
+    }
     if c.dirty_cas {
         s.push('d');
     }
@@ -132,7 +145,7 @@ fn cat_client_info(out: &mut String, e: &Engine, c: &Client, current: Option<&[B
         out,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} \
          qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} \
-         events=r cmd={} user={} redir=-1 resp={}",
+         events=r cmd={} user={} redir={} resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -158,6 +171,7 @@ fn cat_client_info(out: &mut String, e: &Engine, c: &Client, current: Option<&[B
         tot_mem,
         cmd,
         c.user,
+        redirect_id(c),
         resp,
     );
 }
@@ -471,41 +485,209 @@ fn client_no_evict(_e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     c.reply().ok();
 }
 
-/// CLIENT GETREDIR
-///
-/// -1: client-side caching (CLIENT TRACKING) is not implemented yet, so no
-/// client is ever tracking.
-fn client_getredir(_e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
-    c.reply().int(-1);
+/// CLIENT TRACKING ON|OFF [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]]
+///                        [BCAST] [OPTIN] [OPTOUT] [NOLOOP]
+fn client_tracking(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
+    let mut opts = TrackingOptions::default();
+    let mut j = 3;
+    while j < args.len() {
+        let a = &args[j];
+        let more = j + 1 < args.len();
+        if is(a, "redirect") && more {
+            j += 1;
+            if opts.redirect != 0 {
+                c.reply()
+                    .error("ERR A client can only redirect to a single other client");
+                return;
+            }
+            let Some(id) = super::arg_i64(c, &args[j]) else {
+                return;
+            };
+            // The target must exist now, even if it may leave later.
+            let exists = u64::try_from(id)
+                .is_ok_and(|id| id != 0 && (id == c.id || e.clients.contains_key(&id)));
+            if !exists {
+                c.reply()
+                    .error("ERR The client ID you want redirect to does not exist");
+                return;
+            }
+            opts.redirect = id as u64;
+        } else if is(a, "bcast") {
+            opts.bcast = true;
+        } else if is(a, "optin") {
+            opts.optin = true;
+        } else if is(a, "optout") {
+            opts.optout = true;
+        } else if is(a, "noloop") {
+            opts.noloop = true;
+        } else if is(a, "prefix") && more {
+            j += 1;
+            opts.prefixes.push(args[j].clone());
+        } else {
+            c.reply().error(errors::SYNTAX);
+            return;
+        }
+        j += 1;
+    }
+    if is(&args[2], "on") {
+        if let Err(msg) = check_tracking_on(c, &opts) {
+            c.reply().error(&msg);
+            return;
+        }
+        e.tracking_enable(c, opts);
+    } else if is(&args[2], "off") {
+        e.tracking_disable(c);
+    } else {
+        c.reply().error(errors::SYNTAX);
+        return;
+    }
+    c.reply().ok();
 }
 
-/// CLIENT TRACKINGINFO
-///
-/// The reply of a client with tracking off, which every client is until
-/// CLIENT TRACKING arrives.
-fn client_trackinginfo(_e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
-    let mut out = c.reply();
-    out.map(3);
-    out.bulk(b"flags");
-    out.set(1);
-    out.bulk(b"off");
-    out.bulk(b"redirect");
-    out.int(-1);
-    out.bulk(b"prefixes");
-    out.array(0);
+/// The checks of CLIENT TRACKING ON against its options and the client's
+/// current mode, with Redis's messages.
+fn check_tracking_on(c: &Client, opts: &TrackingOptions) -> Result<(), String> {
+    let t = &c.tracking;
+    if !opts.bcast && !opts.prefixes.is_empty() {
+        return Err("ERR PREFIX option requires BCAST mode to be enabled".into());
+    }
+    if t.on && t.bcast != opts.bcast {
+        return Err("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.".into());
+    }
+    if opts.bcast && (opts.optin || opts.optout) {
+        return Err("ERR OPTIN and OPTOUT are not compatible with BCAST".into());
+    }
+    if opts.optin && opts.optout {
+        return Err("ERR You can't specify both OPTIN mode and OPTOUT mode".into());
+    }
+    if (opts.optin && t.optout) || (opts.optout && t.optin) {
+        return Err("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.".into());
+    }
+    if opts.bcast {
+        check_prefix_collisions(&t.prefixes, &opts.prefixes)?;
+    }
+    Ok(())
+}
+
+/// Two prefixes of one client overlap when one starts the other: a key
+/// would be announced twice.
+fn check_prefix_collisions(
+    existing: &std::collections::BTreeSet<Bytes>,
+    new: &[Bytes],
+) -> Result<(), String> {
+    let overlap = |a: &[u8], b: &[u8]| {
+        let n = a.len().min(b.len());
+        a[..n] == b[..n]
+    };
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    for (i, p) in new.iter().enumerate() {
+        if let Some(old) = existing.iter().find(|old| overlap(old, p)) {
+            return Err(format!(
+                "ERR Prefix '{}' overlaps with an existing prefix '{}'. Prefixes for a single client must not overlap.",
+                text(p),
+                text(old)
+            ));
+        }
+        if let Some(other) = new[i + 1..].iter().find(|q| overlap(p, q)) {
+            return Err(format!(
+                "ERR Prefix '{}' overlaps with another provided prefix '{}'. Prefixes for a single client must not overlap.",
+                text(p),
+                text(other)
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// CLIENT CACHING YES | NO
-///
-/// Only valid in tracking mode, which no client can be in yet.
-fn client_caching(_e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
-    c.reply().error(
-        "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled",
-    );
+fn client_caching(_e: &mut Engine, c: &mut Client, args: &[Bytes]) {
+    if !c.tracking.on {
+        c.reply().error(
+            "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled",
+        );
+        return;
+    }
+    let opt = &args[2];
+    if is(opt, "yes") {
+        if !c.tracking.optin {
+            c.reply().error(
+                "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.",
+            );
+            return;
+        }
+    } else if is(opt, "no") {
+        if !c.tracking.optout {
+            c.reply().error(
+                "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.",
+            );
+            return;
+        }
+    } else {
+        c.reply().error(errors::SYNTAX);
+        return;
+    }
+    c.tracking.caching = true;
+    c.reply().ok();
 }
 
-/// CLIENT UNBLOCK client-id [TIMEOUT | ERROR]
-///
+/// The id invalidations go to (0: this connection), -1 with tracking off.
+fn redirect_id(c: &Client) -> i64 {
+    if c.tracking.on {
+        c.tracking.redirect as i64
+    } else {
+        -1
+    }
+}
+
+/// CLIENT GETREDIR
+fn client_getredir(_e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
+    let id = redirect_id(c);
+    c.reply().int(id);
+}
+
+/// CLIENT TRACKINGINFO
+fn client_trackinginfo(_e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
+    let t = &c.tracking;
+    let mut flags: Vec<&str> = vec![if t.on { "on" } else { "off" }];
+    if t.bcast {
+        flags.push("bcast");
+    }
+    if t.optin {
+        flags.push("optin");
+        if t.caching {
+            flags.push("caching-yes");
+        }
+    }
+    if t.optout {
+        flags.push("optout");
+        if t.caching {
+            flags.push("caching-no");
+        }
+    }
+    if t.noloop {
+        flags.push("noloop");
+    }
+    if t.broken_redirect {
+        flags.push("broken_redirect");
+    }
+    let redirect = redirect_id(c);
+    let prefixes: Vec<Bytes> = c.tracking.prefixes.iter().cloned().collect();
+    let mut out = c.reply();
+    out.map(3);
+    out.bulk(b"flags");
+    out.set(flags.len());
+    for f in flags {
+        out.bulk(f.as_bytes());
+    }
+    out.bulk(b"redirect");
+    out.int(redirect);
+    out.bulk(b"prefixes");
+    out.array(prefixes.len());
+    for p in &prefixes {
+        out.bulk(p);
+    }
+}
+
 /// CLIENT UNBLOCK client-id [TIMEOUT | ERROR]
 fn client_unblock(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     if args.len() > 4 {
@@ -622,8 +804,6 @@ const fn sub(
         .since(since)
 }
 
-// CLIENT TRACKING waits for client-side caching (issue 3): until then it
-// is an unknown subcommand rather than a pretend success.
 const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
     sub("caching", 3, BASE, C, client_caching, "6.0.0"),
     sub("getname", 2, BASE, C, client_getname, "2.6.9"),
@@ -637,6 +817,7 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
     sub("pause", -3, ADMIN, CA, client_pause, "2.9.50"),
     sub("reply", 3, BASE, C, client_reply, "3.2.0"),
     sub("setname", 3, BASE, C, client_setname, "2.6.9"),
+    sub("tracking", -3, BASE, C, client_tracking, "6.0.0"),
     sub("trackinginfo", 2, BASE, C, client_trackinginfo, "6.2.0"),
     sub("unblock", -3, ADMIN, CA, client_unblock, "5.0.0"),
     sub("unpause", 2, ADMIN, CA, client_unpause, "6.2.0"),

@@ -49,6 +49,7 @@ fn reset(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
         e.monitors.retain(|&i| i != c.id);
     }
     e.pubsub_forget(c);
+    e.tracking_disable(c);
     c.db = 0;
     c.proto = Proto::Resp2;
     c.name = None;

@@ -211,7 +211,7 @@ fn debug_populate(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         } else {
             db.add(SBytes::new(&key), value);
         }
-        if !e.watched.is_empty() {
+        if !e.watched.is_empty() || e.tracking.clients != 0 {
             e.touch_key(c, dbi, &key);
         }
     }

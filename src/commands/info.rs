@@ -274,10 +274,11 @@ fn clients_section(e: &Engine, c: &Client, out: &mut String) {
          client_recent_max_input_buffer:{max_in}\r\n\
          client_recent_max_output_buffer:{max_out}\r\n\
          blocked_clients:{}\r\n\
-         tracking_clients:0\r\n\
+         tracking_clients:{}\r\n\
          clients_in_timeout_table:0\r\n",
         e.config.maxclients,
-        e.blocked_clients + e.postponed_clients
+        e.blocked_clients + e.postponed_clients,
+        e.tracking.clients
     );
 }
 
@@ -568,17 +569,17 @@ fn stats_section(e: &Engine, out: &mut String) {
          pubsubshard_channels:{}\r\n\
          latest_fork_usec:{}\r\n\
          total_forks:{}\r\n\
-         migrate_cached_sockets:0\r\n\
-         slave_expires_tracked_keys:0\r\n\
+         migrate_cached_sockets:{}\r\n\
+         slave_expires_tracked_keys:{}\r\n\
          active_defrag_hits:0\r\n\
          active_defrag_misses:0\r\n\
          active_defrag_key_hits:0\r\n\
          active_defrag_key_misses:0\r\n\
          total_active_defrag_time:0\r\n\
          current_active_defrag_time:0\r\n\
-         tracking_total_keys:0\r\n\
-         tracking_total_items:0\r\n\
-         tracking_total_prefixes:0\r\n\
+         tracking_total_keys:{}\r\n\
+         tracking_total_items:{}\r\n\
+         tracking_total_prefixes:{}\r\n\
          unexpected_error_replies:0\r\n\
          total_error_replies:{}\r\n\
          dump_payload_sanitizations:0\r\n\
@@ -606,6 +607,11 @@ fn stats_section(e: &Engine, out: &mut String) {
         e.pubsub.shard_channels.len(),
         e.persist.latest_fork_usec,
         e.persist.total_forks,
+        e.migrate.len(),
+        e.repl.local_expires.len(),
+        e.tracking.total_keys(),
+        e.tracking.total_items(),
+        e.tracking.total_prefixes(),
         s.error_replies,
         s.reads_processed,
         s.writes_processed,

@@ -13,6 +13,7 @@ mod info;
 mod introspection;
 mod keys;
 mod list;
+pub mod migrate;
 mod pubsub;
 mod replication;
 mod server;
@@ -51,6 +52,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     sort::COMMANDS,
     replication::COMMANDS,
     dump::COMMANDS,
+    migrate::COMMANDS,
 ];
 
 /// Parses an integer argument or replies with Redis's error.

@@ -409,6 +409,19 @@ pub fn execute(e: &mut Engine, c: &mut Client, args: Vec<Bytes>) {
     if args.is_empty() {
         return;
     }
+    // CLIENT CACHING covers the next command, or transaction, that is not
+    // itself a CLIENT command (Redis's resetClient).
+    let caching_ends = c.tracking.caching && !args[0].eq_ignore_ascii_case(b"client");
+    run(e, c, args);
+    if caching_ends && c.multi.is_none() {
+        c.tracking.caching = false;
+    }
+    if e.tracking.due {
+        e.tracking_after_command(c);
+    }
+}
+
+fn run(e: &mut Engine, c: &mut Client, args: Vec<Bytes>) {
     let reply_start = c.out.len();
     let idx = match e.commands.resolve(&args) {
         Ok(i) => i,
@@ -444,6 +457,11 @@ pub fn execute(e: &mut Engine, c: &mut Client, args: Vec<Bytes>) {
         return;
     }
 
+    // Client-side caching's table stays within tracking-table-max-keys.
+    if e.tracking.clients != 0 {
+        e.tracking_limit(Some(c));
+    }
+
     if c.multi.is_some() && !is_multi_control(spec) {
         if spec.has(flags::NO_MULTI) {
             let msg = "ERR Command not allowed inside a transaction".to_string();
@@ -458,8 +476,26 @@ pub fn execute(e: &mut Engine, c: &mut Client, args: Vec<Bytes>) {
 
     call(e, c, idx, &args);
     finish_reply(c, reply_start);
+    // Invalidations this command caused for its own client follow its
+    // reply, before anything a served blocked client causes.
+    if e.tracking.due {
+        e.tracking_after_command(c);
+    }
     if !e.ready.is_empty() {
-        serve_blocked(e);
+        serve_blocked_around(e, c);
+    }
+}
+
+/// [`serve_blocked`] while `c`, whose command made keys ready, is parked
+/// among the registered clients, so that what the served commands send it
+/// (invalidations, notifications) reaches it.
+fn serve_blocked_around(e: &mut Engine, c: &mut Client) {
+    let id = c.id;
+    let parked = std::mem::replace(c, Client::new(id, String::new(), String::new(), -1, true));
+    e.clients.insert(id, Box::new(parked));
+    serve_blocked(e);
+    if let Some(back) = e.clients.remove(&id) {
+        *c = *back;
     }
 }
 
@@ -488,6 +524,9 @@ pub fn serve_blocked(e: &mut Engine) {
                 let saved_db = c.db;
                 c.db = b.db;
                 call(e, &mut c, b.cmd, &b.args);
+                if e.tracking.due {
+                    e.tracking_after_command(&mut c);
+                }
                 if c.blocked.is_none() {
                     c.db = saved_db;
                 }
@@ -682,6 +721,9 @@ pub fn call(e: &mut Engine, c: &mut Client, idx: usize, args: &[Bytes]) {
     }
     e.prop_leave(prop, c.db, args, e.dirty != dirty_before, is_exec);
     e.propagate_pending(!spec.has(flags::TOUCHES_ARBITRARY_KEYS));
+    if c.tracking.on && spec.has(flags::READONLY) {
+        e.tracking_remember_keys(c, spec, args);
+    }
     c.last_cmd = idx;
     if !spec.has(flags::SKIP_SLOWLOG) {
         e.slowlog_push(c, args, usec);

@@ -87,6 +87,8 @@ pub struct Client {
     pub blocked: Option<super::blocking::Blocked>,
     /// Blocking commands must not block (inside EXEC): they time out at once.
     pub deny_blocking: bool,
+    /// CLIENT TRACKING state.
+    pub tracking: super::tracking::ClientTracking,
 }
 
 impl Client {
@@ -130,6 +132,7 @@ impl Client {
             commands: 0,
             blocked: None,
             deny_blocking: false,
+            tracking: Default::default(),
         }
     }
 

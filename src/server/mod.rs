@@ -24,6 +24,7 @@ pub mod persist;
 pub mod propagate;
 pub mod pubsub;
 pub mod replica;
+pub mod tracking;
 
 use bytes::Bytes;
 use rand::rngs::SmallRng;
@@ -126,6 +127,8 @@ pub struct Engine {
     pub watched: HashMap<(usize, Bytes), Vec<Watcher>>,
     pub monitors: Vec<u64>,
     pub pubsub: pubsub::PubSub,
+    /// Client-side caching: the tracking and BCAST prefix tables.
+    pub tracking: tracking::Tracking,
     pub slowlog: VecDeque<SlowEntry>,
     pub slowlog_next_id: u64,
     /// Changes since the last save (rdb_changes_since_last_save).
@@ -167,6 +170,8 @@ pub struct Engine {
     pub persist: persist::Persist,
     /// Propagation of writes to replicas (and later the AOF).
     pub repl: propagate::Repl,
+    /// MIGRATE's cached connections.
+    pub migrate: crate::commands::migrate::MigrateCache,
 }
 
 impl Engine {
@@ -186,6 +191,7 @@ impl Engine {
             watched: HashMap::new(),
             monitors: Vec::new(),
             pubsub: Default::default(),
+            tracking: Default::default(),
             slowlog: VecDeque::new(),
             slowlog_next_id: 0,
             dirty: 0,
@@ -214,6 +220,7 @@ impl Engine {
             startup_memory: crate::persistence::memory::allocated(),
             persist: Default::default(),
             repl: propagate::Repl::new(random_hex(40)),
+            migrate: Default::default(),
         };
         e.sync_notify_flags();
         e
@@ -336,8 +343,19 @@ impl Engine {
     /// Called after a command changed the dataset.
     pub fn after_write(&mut self, _c: &mut Client, _args: &[Bytes]) {}
 
-    /// Marks `key` modified: WATCHers of it will fail their EXEC.
+    /// Marks `key` modified (Redis's signalModifiedKey): WATCHers of it
+    /// will fail their EXEC, tracking clients get it invalidated.
     pub fn touch_key(&mut self, cur: &mut Client, db: usize, key: &[u8]) {
+        if self.tracking.clients != 0 {
+            let id = cur.id;
+            self.tracking_invalidate(
+                Some(cur),
+                Some(id),
+                key,
+                true,
+                tracking::Deliver::AfterReply,
+            );
+        }
         if self.watched.is_empty() {
             return;
         }
@@ -381,6 +399,7 @@ impl Engine {
     /// Before database `emptied` is flushed (`replaced_with` None) or
     /// swapped with `replaced_with`: flags WATCHers whose keys logically change.
     pub fn touch_db(&mut self, cur: &mut Client, emptied: usize, replaced_with: Option<usize>) {
+        self.tracking_flushed(Some(cur));
         if self.watched.is_empty() {
             return;
         }
@@ -471,6 +490,7 @@ impl Engine {
             self.monitors.retain(|&i| i != c.id);
         }
         self.pubsub_forget(c);
+        self.tracking_disable(c);
         self.detach_replica(c);
     }
 
@@ -523,7 +543,9 @@ impl Engine {
             self.active_expire_cycle(now);
         }
         self.replica_cron();
+        self.migrate.expire();
         self.drain_expired(None);
+        self.tracking_cron();
         self.pubsub_cron();
         self.persist_cron();
         sample(&mut self.stats.ops_samples, now, self.stats.commands);
@@ -589,6 +611,10 @@ impl Engine {
                 let (class, name, key) = match &ev {
                     KeyEvent::Expired(k) => {
                         self.expired_unwatch(cur.as_deref_mut(), dbi, k);
+                        if self.tracking.clients != 0 {
+                            let deliver = tracking::Deliver::AfterReply;
+                            self.tracking_invalidate(cur.as_deref_mut(), None, k, true, deliver);
+                        }
                         let lazy = self.config.lazyfree_lazy_expire;
                         self.propagate_deletion(dbi, k, lazy);
                         (notify::EXPIRED, "expired", k)

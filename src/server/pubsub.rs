@@ -95,7 +95,7 @@ impl Kind {
 
 /// Appends a push frame to the client running a command, remembering where
 /// it is so that CLIENT REPLY OFF/SKIP keeps it (Redis's CLIENT_PUSHING).
-fn push_to_current(c: &mut Client, write: impl FnOnce(&mut Out<'_>)) {
+pub(super) fn push_to_current(c: &mut Client, write: impl FnOnce(&mut Out<'_>)) {
     let start = c.out.len();
     write(&mut c.reply());
     let end = c.out.len();
@@ -212,7 +212,7 @@ fn over_limit(limit: &ClientBufferLimit, c: &mut Client, now: Instant) -> bool {
 
 /// Marks `c` for disconnection when its pending output is over its class's
 /// limits (Redis's closeClientOnOutputBufferLimitReached); true when it did.
-fn enforce_limit(config: &Config, stats: &mut Stats, c: &mut Client) -> bool {
+pub(super) fn enforce_limit(config: &Config, stats: &mut Stats, c: &mut Client) -> bool {
     if c.fd < 0 || c.close_asap || pending_output(c) == 0 {
         return false;
     }

@@ -382,6 +382,8 @@ async fn sync_once(
 /// After the keyspace was replaced by a snapshot: the old data is freed
 /// off the engine thread and every client's view is invalidated.
 fn install_keyspace_done(e: &mut Engine, old: Keyspace) {
+    // Every cached key may have changed.
+    e.tracking_flushed(None);
     let n = old.total_keys();
     e.dirty += 1;
     e.free_later(old, n);
