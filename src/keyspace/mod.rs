@@ -327,7 +327,11 @@ impl Db {
     }
 
     /// Adds a loaded key that must not exist yet; gives it back when it does.
-    pub fn insert_loaded(&mut self, mut e: Box<Entry>, deadline: Option<i64>) -> Result<(), Box<Entry>> {
+    pub fn insert_loaded(
+        &mut self,
+        mut e: Box<Entry>,
+        deadline: Option<i64>,
+    ) -> Result<(), Box<Entry>> {
         e.set_has_ttl(false);
         let key = deadline.map(|_| e.key.clone());
         self.table.insert_new(e)?;

@@ -149,7 +149,11 @@ impl<E: Keyed> Table<E> {
     pub fn insert_new(&mut self, e: E) -> Result<(), E> {
         let h = self.hash(e.key());
         let mut i = self.seg_index(h);
-        if self.segs[i].map.find(inner(h), |x| x.key() == e.key()).is_some() {
+        if self.segs[i]
+            .map
+            .find(inner(h), |x| x.key() == e.key())
+            .is_some()
+        {
             return Err(e);
         }
         if self.segs[i].map.len() >= SEGMENT_MAX {
