@@ -282,7 +282,8 @@ fn parse_add_trim(
             .error("ERR syntax error, XTRIM must be called with a trimming strategy");
         return None;
     }
-    if c.kind == ClientKind::Primary {
+    // The primary's and the AOF's commands are obeyed (mustObeyClient).
+    if c.kind == ClientKind::Primary || e.loading {
         a.trim.limit = 0;
     } else if limit_given {
         if !a.trim.approx {
