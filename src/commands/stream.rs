@@ -616,7 +616,7 @@ fn read_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], group_mode: bool
         } else if is(o, "streams") && more > 0 {
             streams_arg = i + 1;
             let n = args.len() - streams_arg;
-            if n % 2 != 0 {
+            if !n.is_multiple_of(2) {
                 c.reply().error("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.");
                 return;
             }

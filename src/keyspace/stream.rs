@@ -245,10 +245,7 @@ pub fn parse_node(master: StreamId, lp: &Listpack) -> Option<NodeView<'_>> {
         return None;
     }
     let mut entries = Vec::new();
-    loop {
-        let Some((flags_off, flags)) = it.next() else {
-            break;
-        };
+    while let Some((flags_off, flags)) = it.next() {
         let flags = elem_int(flags)?;
         let (_, msd) = int(&mut it)?;
         let (_, seqd) = int(&mut it)?;
@@ -257,12 +254,11 @@ pub fn parse_node(master: StreamId, lp: &Listpack) -> Option<NodeView<'_>> {
             master.seq.wrapping_add(seqd as u64),
         );
         let mut fields = Vec::new();
-        let extra;
-        if flags & FLAG_SAMEFIELDS != 0 {
+        let extra = if flags & FLAG_SAMEFIELDS != 0 {
             for f in &master_fields {
                 fields.push((*f, it.next()?.1));
             }
-            extra = 3;
+            3
         } else {
             let (_, n) = int(&mut it)?;
             if n < 0 || n as usize > lp.len() {
@@ -273,8 +269,8 @@ pub fn parse_node(master: StreamId, lp: &Listpack) -> Option<NodeView<'_>> {
                 let v = it.next()?.1;
                 fields.push((f, v));
             }
-            extra = 4 + n;
-        }
+            4 + n
+        };
         let (_, lp_count) = int(&mut it)?;
         if lp_count != fields.len() as i64 + extra {
             return None;
@@ -335,6 +331,9 @@ pub fn report_panic(what: &str) {
         tracing::warn!("Guru Meditation: {what}");
     }
 }
+
+/// An entry copied out of its node: ID and (field, value) pairs.
+pub type OwnedEntry = (StreamId, Vec<(Vec<u8>, Vec<u8>)>);
 
 /// How XADD / XTRIM trims.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -630,7 +629,7 @@ impl Stream {
         end: StreamId,
         rev: bool,
         count: usize,
-    ) -> Vec<(StreamId, Vec<(Vec<u8>, Vec<u8>)>)> {
+    ) -> Vec<OwnedEntry> {
         let mut out = Vec::new();
         self.walk(start, end, rev, false, |e| {
             out.push((
