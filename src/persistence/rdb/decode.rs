@@ -447,7 +447,11 @@ pub fn value(r: &mut Reader<'_>, t: u8, ctx: &Ctx<'_>) -> R<Decoded> {
         }
         rtype::HASH_LISTPACK => {
             let msg = "Hash listpack integrity check failed.";
-            let lp = listpack(r, msg)?;
+            let lp = if ctx.deep {
+                listpack(r, msg)?
+            } else {
+                listpack_unsanitized(r, msg)?
+            };
             let items: Vec<LpElem<'_>> = lp.iter().collect();
             check_pairs(&items, ctx.deep, msg)?;
             if lp.is_empty() {
@@ -487,6 +491,37 @@ pub fn value(r: &mut Reader<'_>, t: u8, ctx: &Ctx<'_>) -> R<Decoded> {
 fn listpack(r: &mut Reader<'_>, msg: &str) -> R<Listpack> {
     let blob = r.bytes()?;
     Listpack::from_bytes(blob.into_owned()).map_err(|_| corrupt(msg))
+}
+
+/// A hash listpack without deep sanitization: Redis checks only the
+/// header and asserts when a command reaches a broken entry. Here the
+/// entries before the first broken one are kept (whole pairs only) and the
+/// assertion is logged, so the key exists and nothing reads past its end.
+fn listpack_unsanitized(r: &mut Reader<'_>, msg: &str) -> R<Listpack> {
+    let blob = r.bytes()?.into_owned();
+    let n = blob.len();
+    let header_ok = n >= 7
+        && u32::from_le_bytes([blob[0], blob[1], blob[2], blob[3]]) as usize == n
+        && blob[n - 1] == 0xFF;
+    match Listpack::from_bytes(blob.clone()) {
+        Ok(lp) => Ok(lp),
+        Err(ListpackErr::Entry { offset }) if header_ok && offset > 6 && offset < n => {
+            let mut prefix = blob[..offset].to_vec();
+            prefix.push(0xFF);
+            let total = prefix.len() as u32;
+            prefix[..4].copy_from_slice(&total.to_le_bytes());
+            prefix[4..6].copy_from_slice(&u16::MAX.to_le_bytes());
+            let mut lp = Listpack::from_bytes(prefix).map_err(|_| corrupt(msg))?;
+            if lp.len() % 2 == 1 {
+                lp.remove_at(lp.len() - 1);
+            }
+            kstream::assertion_failed(
+                "hash listpack entry is invalid: the pairs after it are dropped",
+            );
+            Ok(lp)
+        }
+        Err(_) => Err(corrupt(msg)),
+    }
 }
 
 /// Pairs (hash fields and values, zset members and scores) must come in an
