@@ -506,6 +506,15 @@ impl Listpack {
         self.entry(off).0
     }
 
+    /// The element at byte offset `off` and the offset of the one after
+    /// it, decoding the entry once ([`Self::at`] plus [`Self::next`]).
+    #[inline]
+    pub fn at_next(&self, off: usize) -> (LpElem<'_>, Option<usize>) {
+        let (e, size) = self.entry(off);
+        let n = off + size;
+        (e, (n < self.eof_offset()).then_some(n))
+    }
+
     /// Offset of element `i`, walking from the nearer end.
     pub fn seek(&self, i: usize) -> Option<usize> {
         let len = self.len();
@@ -745,10 +754,8 @@ impl<'a> Iterator for Iter<'a> {
     type Item = LpElem<'a>;
 
     fn next(&mut self) -> Option<LpElem<'a>> {
-        let off = self.off?;
-        let (e, size) = self.lp.entry(off);
-        let n = off + size;
-        self.off = (n < self.lp.eof_offset()).then_some(n);
+        let (e, next) = self.lp.at_next(self.off?);
+        self.off = next;
         Some(e)
     }
 }
