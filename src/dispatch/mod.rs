@@ -693,11 +693,20 @@ pub fn call(e: &mut Engine, c: &mut Client, idx: usize, args: &[Bytes]) {
     let handler = spec.handler.expect("resolved rows have handlers");
     let before = c.out.len();
     let dirty_before = e.dirty;
-    let start = std::time::Instant::now();
+    // One clock read before and one after, as Redis's call(): lookups in
+    // the handler (and in the commands of an EXEC) use the start time.
+    let start = crate::keyspace::now_us();
+    let outer = e.cmd_time_ms.is_none();
+    if outer {
+        e.cmd_time_ms = Some(start.div_euclid(1000));
+    }
     c.cmd_index = Some(idx);
     let prop = e.prop_enter();
     handler(e, c, args);
-    let ns = start.elapsed().as_nanos() as u64;
+    if outer {
+        e.cmd_time_ms = None;
+    }
+    let ns = (crate::keyspace::now_us().saturating_sub(start)).max(0) as u64 * 1000;
     let usec = ns / 1000;
     let stat = &mut e.cmd_stats[idx];
     stat.calls += 1;

@@ -596,8 +596,9 @@ impl<'a> Iterator for Iter<'a> {
                         LpElem::Str(v)
                     }
                     Node::Packed(lp) => {
-                        self.off = lp.next(off);
-                        lp.at(off)
+                        let (e, next) = lp.at_next(off);
+                        self.off = next;
+                        e
                     }
                 });
             }

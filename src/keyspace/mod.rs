@@ -56,7 +56,13 @@ const CLOCK_MASK: u32 = (1 << 24) - 1;
 /// The LRU clock: seconds, 24 bits, as Redis's LRU_CLOCK with 1 s resolution.
 #[inline]
 pub fn lru_clock() -> u32 {
-    ((now_ms() / 1000) as u32) & CLOCK_MASK
+    lru_clock_at(now_ms())
+}
+
+/// The LRU clock at `now` (ms since the epoch).
+#[inline]
+pub fn lru_clock_at(now: i64) -> u32 {
+    ((now / 1000) as u32) & CLOCK_MASK
 }
 
 /// One key and its value.
@@ -217,8 +223,12 @@ impl Db {
 
     /// Checks `key`'s deadline; deletes it (primary) when passed. Returns true
     /// when the key must be treated as absent.
+    #[inline]
     fn expire_if_needed(&mut self, key: &[u8], now: i64, mode: ExpireMode) -> bool {
-        if mode == ExpireMode::Keep {
+        // No deadlines in this database: no key can be expired, and the
+        // lookup that follows is the only one. A replica applying its
+        // primary's stream sees expired keys as live.
+        if mode == ExpireMode::Keep || self.expires.is_empty() {
             return false;
         }
         let expired = match self.table.get(key) {
@@ -246,7 +256,7 @@ impl Db {
     #[inline]
     pub fn lookup(&mut self, key: &[u8], now: i64, mode: ExpireMode) -> Option<&mut Entry> {
         let e = self.peek(key, now, mode)?;
-        e.set_clock(lru_clock());
+        e.set_clock(lru_clock_at(now));
         Some(e)
     }
 
@@ -261,7 +271,7 @@ impl Db {
         }
         match self.table.get_mut(key) {
             Some(e) => {
-                e.set_clock(lru_clock());
+                e.set_clock(lru_clock_at(now));
                 Some(&mut **e)
             }
             None => {

@@ -540,9 +540,10 @@ impl PairList {
         let mut off = self.lp.first();
         std::iter::from_fn(move || {
             let m = off?;
-            let s = self.lp.next(m).expect("listpack zset holds pairs");
-            off = self.lp.next(s);
-            Some((m, self.lp.at(m), score_of(self.lp.at(s))))
+            let (member, s) = self.lp.at_next(m);
+            let (score, after) = self.lp.at_next(s.expect("listpack zset holds pairs"));
+            off = after;
+            Some((m, member, score_of(score)))
         })
     }
 

@@ -259,7 +259,19 @@ pub async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64,
         match ev {
             Event::Readable => match sock.try_read_buf(&mut buf) {
                 Ok(0) => break,
-                Ok(n) => read += n as u64,
+                Ok(n) => {
+                    read += n as u64;
+                    // A read that left room in the buffer drained the
+                    // socket (epoll): drop the readiness now, as tokio's own
+                    // poll_read does, instead of learning it from one more
+                    // recv() that fails with EAGAIN after every request.
+                    // Data arriving meanwhile raises a new epoll event.
+                    if buf.len() < buf.capacity() {
+                        let _ = sock.try_io(tokio::io::Interest::READABLE, || {
+                            Err::<(), _>(std::io::ErrorKind::WouldBlock.into())
+                        });
+                    }
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                 Err(_) => break,
             },

@@ -143,6 +143,10 @@ pub struct Engine {
     pub pause: Option<Pause>,
     pub unpause_notify: Rc<Notify>,
     pub active_expire: bool,
+    /// The time a running command started (ms), so every key lookup in
+    /// one command, or in one EXEC, sees the same clock (Redis's
+    /// fixed_time_expire); None between commands.
+    pub cmd_time_ms: Option<i64>,
     /// Clients whose next command waits for CLIENT PAUSE to end (INFO
     /// blocked_clients counts them, as Redis does).
     pub postponed_clients: usize,
@@ -207,6 +211,7 @@ impl Engine {
             pause: None,
             unpause_notify: Rc::new(Notify::new()),
             active_expire: true,
+            cmd_time_ms: None,
             postponed_clients: 0,
             blocking: HashMap::new(),
             ready: Vec::new(),
@@ -235,6 +240,13 @@ impl Engine {
         let id = self.next_client_id;
         self.next_client_id += 1;
         id
+    }
+
+    /// The clock key lookups use: the running command's start time, or
+    /// the current time outside a command.
+    #[inline]
+    pub fn lookup_now(&self) -> i64 {
+        self.cmd_time_ms.unwrap_or_else(now_ms)
     }
 
     /// How lookups treat expired keys: a replica hides them, a primary deletes.
