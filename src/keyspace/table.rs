@@ -307,6 +307,34 @@ impl<E: Keyed> Table<E> {
         s.map.iter().nth(n)
     }
 
+    /// Up to `n` entries near a random position (Redis's dictGetSomeKeys,
+    /// for eviction sampling): a run of entries of random segments, each
+    /// run starting at a random place. Cheaper than `n` [`Table::random`]
+    /// calls; may repeat an entry in a sparse table.
+    pub fn sample(&self, rng: &mut impl rand::Rng, n: usize, mut f: impl FnMut(&E)) {
+        if self.len == 0 || n == 0 {
+            return;
+        }
+        let mut got = 0;
+        for _ in 0..n.max(8) {
+            let slot = rng.gen_range(0..self.dir.len());
+            let s = &self.segs[self.dir[slot] as usize];
+            let len = s.map.len();
+            if len == 0 {
+                continue;
+            }
+            let start = rng.gen_range(0..len);
+            let take = (n - got).min(len);
+            for e in s.map.iter().skip(start).chain(s.map.iter()).take(take) {
+                f(e);
+            }
+            got += take;
+            if got >= n {
+                return;
+            }
+        }
+    }
+
     /// Heap bytes the table structure itself uses (buckets and directory),
     /// not counting what entries point to.
     pub fn overhead_bytes(&self) -> usize {

@@ -162,6 +162,9 @@ pub async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64,
             } else {
                 out.extend_from_slice(&c.out);
                 c.out.clear();
+                if c.out.capacity() > 32 * 1024 {
+                    c.out.shrink_to(16 * 1024);
+                }
             }
             let unwritten = out.len() - sent;
             if unwritten > UNAUTH_OUTPUT_LIMIT && e.config.requirepass.is_some() && !c.authenticated
@@ -181,6 +184,7 @@ pub async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64,
                 c.close_asap = true;
             }
             c.out_inflight = unwritten;
+            c.out_alloc = out.capacity();
             let close_now = c.close_asap || matches!(next, Next::Close) && !c.close_after_reply;
             let close_when_flushed = c.close_after_reply || matches!(next, Next::Close);
             let timeout =
@@ -209,8 +213,16 @@ pub async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64,
         if sent == out.len() {
             out.clear();
             sent = 0;
-            if out.capacity() > 1024 * 1024 {
+            // A flushed buffer goes back to its usual size: buffers count
+            // as used memory, and a burst (a big reply, invalidations)
+            // must not keep holding it.
+            if out.capacity() > 32 * 1024 {
                 out.shrink_to(16 * 1024);
+                if let Ok(mut e) = engine.try_borrow_mut() {
+                    if let Some(c) = e.clients.get_mut(&id) {
+                        c.out_alloc = out.capacity();
+                    }
+                }
             }
         }
         if close_now || (close_when_flushed && out.is_empty()) {
