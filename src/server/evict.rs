@@ -72,6 +72,9 @@ pub struct Evictor {
     /// Memory the running snapshot costs beyond the dataset (its buffers,
     /// a fork's copy-on-write); the snapshot code keeps it current.
     pub snapshot_overhead: u64,
+    /// Evicted clients whose connection has not ended yet, with the bytes
+    /// it will free: key eviction does not count them.
+    closing: Vec<(u64, u64)>,
 }
 
 impl Default for Evictor {
@@ -83,6 +86,7 @@ impl Default for Evictor {
             exceeded_since: None,
             exceeded_total: Duration::ZERO,
             snapshot_overhead: 0,
+            closing: Vec::new(),
         }
     }
 }
@@ -97,6 +101,17 @@ impl Evictor {
     /// INFO total_eviction_exceeded_time (ms), the current stretch included.
     pub fn total_exceeded_ms(&self) -> u64 {
         self.exceeded_total.as_millis() as u64 + self.current_exceeded_ms()
+    }
+
+    /// A client's connection ended: its buffers are freed.
+    pub fn client_closed(&mut self, id: u64) {
+        if !self.closing.is_empty() {
+            self.closing.retain(|&(c, _)| c != id);
+        }
+    }
+
+    fn closing_bytes(&self) -> u64 {
+        self.closing.iter().map(|&(_, b)| b).sum()
     }
 
     fn note(&mut self, result: EvictResult) {
@@ -222,6 +237,18 @@ impl Engine {
             .sum()
     }
 
+    /// Output queued for other clients during this engine turn and not yet
+    /// handed to their connections: Redis writes such replies before it
+    /// reads the next command (beforeSleep), so they never weigh on its
+    /// eviction; here the connection tasks may not have run yet.
+    fn queued_output(&self) -> u64 {
+        self.clients
+            .values()
+            .filter(|c| c.kind != ClientKind::Replica && !c.out.is_empty())
+            .map(|c| c.out.capacity() as u64)
+            .sum()
+    }
+
     /// Bytes to free to be within the data limit; 0 when within it.
     fn memory_to_free(&self, limit: u64) -> u64 {
         let used = memory::used();
@@ -229,6 +256,8 @@ impl Engine {
             return 0;
         }
         used.saturating_sub(self.mem_not_counted_for_evict())
+            .saturating_sub(self.queued_output())
+            .saturating_sub(self.evict.closing_bytes())
             .saturating_sub(limit)
     }
 
@@ -456,6 +485,7 @@ impl Engine {
                 victim.close_asap = true;
                 victim.wake.notify_one();
                 self.client_gone(&mut victim);
+                self.evict.closing.push((id, m));
                 self.stats.evicted_clients += 1;
                 total -= m;
             }
