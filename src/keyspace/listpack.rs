@@ -381,7 +381,7 @@ impl Listpack {
 
     /// Heap bytes owned.
     pub fn heap_size(&self) -> usize {
-        self.buf.capacity()
+        crate::persistence::memory::size_class(self.buf.capacity())
     }
 
     pub fn shrink_to_fit(&mut self) {

@@ -27,6 +27,21 @@ use std::hash::BuildHasher;
 /// Entries per segment before it splits.
 pub const SEGMENT_MAX: usize = 896;
 
+/// Bytes of a hashbrown table of `capacity` with entries of `entry` bytes:
+/// its buckets (capacity is 7/8 of them from 8 buckets up), one control
+/// byte per bucket and a group's worth more.
+fn buckets_bytes(capacity: usize, entry: usize) -> usize {
+    if capacity == 0 {
+        return 0;
+    }
+    let buckets = if capacity < 8 {
+        (capacity + 1).next_power_of_two()
+    } else {
+        (capacity * 8 / 7).next_power_of_two()
+    };
+    buckets * entry + buckets + 16
+}
+
 /// What the table needs from what it stores.
 pub trait Keyed {
     fn key(&self) -> &[u8];
@@ -335,15 +350,18 @@ impl<E: Keyed> Table<E> {
         }
     }
 
-    /// Heap bytes the table structure itself uses (buckets and directory),
-    /// not counting what entries point to.
+    /// Heap bytes the table structure itself uses (directory, segments and
+    /// their buckets, each allocation in its allocator size class), not
+    /// counting what entries point to.
     pub fn overhead_bytes(&self) -> usize {
-        let per = std::mem::size_of::<E>() + 1;
-        self.dir.len() * 4
+        use crate::persistence::memory::size_class;
+        let entry = std::mem::size_of::<E>();
+        size_class(self.dir.capacity() * 4)
+            + size_class(self.segs.capacity() * std::mem::size_of::<Segment<E>>())
             + self
                 .segs
                 .iter()
-                .map(|s| s.map.capacity() * per)
+                .map(|s| size_class(buckets_bytes(s.map.capacity(), entry)))
                 .sum::<usize>()
     }
 
