@@ -250,63 +250,6 @@ fn real_redis_loads_our_file() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Throughput of the writer and the loader on a million small keys (run
-/// with `cargo test --release --test rdb -- --ignored --nocapture`).
-#[test]
-#[ignore]
-fn speed() {
-    use snapcache::keyspace::Value;
-    let mut ks = Keyspace::new(16);
-    let e = enc();
-    for i in 0..1_000_000u32 {
-        let k = format!("key:{i:08}");
-        let v = match i % 4 {
-            0 => Value::string(format!("{i}").as_bytes()),
-            1 => Value::string(format!("value-{i}-padding-padding-padding").as_bytes()),
-            2 => {
-                let mut h = snapcache::keyspace::hash::Hash::default();
-                for f in 0..5 {
-                    h.set(
-                        format!("f{f}").as_bytes(),
-                        format!("v{i}").as_bytes(),
-                        e.hash,
-                    );
-                }
-                Value::from_hash(h)
-            }
-            _ => {
-                let mut s = snapcache::keyspace::set::Set::new_intset();
-                for m in 0..5 {
-                    s.add(format!("{}", i + m).as_bytes(), 512);
-                }
-                Value::from_set(s)
-            }
-        };
-        ks.dbs[0].set(k.as_bytes(), v, false);
-    }
-    let t = Instant::now();
-    let bytes = rdb::write_keyspace(&ks, save_opts(true), Vec::new(), &mut |_| {}).unwrap();
-    let w = t.elapsed();
-    if let Ok(path) = std::env::var("RDB_SPEED_OUT") {
-        std::fs::write(path, &bytes).unwrap();
-    }
-    let t = Instant::now();
-    let l = rdb::load(&bytes, &load_opts(false), &mut |_| {}).unwrap();
-    let r = t.elapsed();
-    assert_eq!(l.keys_loaded, 1_000_000);
-    let t = Instant::now();
-    let _ = rdb::load(&bytes, &load_opts(true), &mut |_| {}).unwrap();
-    let rd = t.elapsed();
-    eprintln!(
-        "1M keys, {} MB: write {:?} ({:.0} MB/s), load {:?}, load with deep sanitization {:?}",
-        bytes.len() >> 20,
-        w,
-        bytes.len() as f64 / w.as_secs_f64() / 1e6,
-        r,
-        rd
-    );
-}
-
 #[test]
 fn empty_keys_are_skipped_and_corrupt_ziplists_refused() {
     for deep in [false, true] {

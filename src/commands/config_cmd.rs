@@ -44,7 +44,8 @@ fn config_set(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         }
     };
     for name in changed {
-        if let Err(reason) = apply(e, name) {
+        // Inside EXEC (deny_blocking) a fork would split the transaction.
+        if let Err(reason) = apply(e, name, c.deny_blocking) {
             e.config = backup;
             // Undo what was already applied (only `dir` has an effect to undo).
             let _ = std::env::set_current_dir(&e.config.dir);
@@ -60,7 +61,7 @@ fn config_set(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
 /// Applies a changed parameter to the running server (Redis's `apply`
 /// functions). Parameters the engine reads on each use (hz, slowlog-*,
 /// latency-*, maxmemory, ...) need nothing here.
-fn apply(e: &mut Engine, name: &str) -> Result<(), String> {
+fn apply(e: &mut Engine, name: &str, in_exec: bool) -> Result<(), String> {
     match name {
         "dir" => std::env::set_current_dir(&e.config.dir).map_err(|err| err.to_string()),
         "maxmemory" => {
@@ -85,6 +86,21 @@ fn apply(e: &mut Engine, name: &str) -> Result<(), String> {
         }
         "notify-keyspace-events" => {
             e.sync_notify_flags();
+            Ok(())
+        }
+        "appendonly" => {
+            if !e.config.appendonly {
+                e.aof_stop();
+                Ok(())
+            } else {
+                e.aof_start(in_exec)
+                    .map_err(|()| "Unable to turn on AOF. Check server logs.".to_string())
+            }
+        }
+        "aof-disable-auto-gc" => {
+            if !e.config.aof_disable_auto_gc {
+                let _ = e.aof_del_history_files();
+            }
             Ok(())
         }
         _ => Ok(()),

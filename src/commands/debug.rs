@@ -363,12 +363,11 @@ fn debug(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
             "ERR DEBUG {} is not supported by this server",
             name.to_uppercase()
         ));
-    } else if is(sub, "reload") || is(sub, "loadaof") {
-        // They save and load the dataset: they arrive with persistence.
-        c.reply().error(&format!(
-            "ERR DEBUG {} is not supported yet: this server has no persistence",
-            String::from_utf8_lossy(sub).to_uppercase()
-        ));
+    } else if is(sub, "reload") {
+        debug_reload(e, c, args);
+    } else if is(sub, "loadaof") {
+        e.debug_loadaof(c);
+        c.reply().ok();
     } else if is(sub, "log") && argc == 3 {
         tracing::warn!("DEBUG LOG: {}", String::from_utf8_lossy(&args[2]));
         c.reply().ok();
@@ -426,11 +425,10 @@ fn debug(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     } else if is(sub, "set-skip-checksum-validation") && argc == 3 {
         crate::persistence::rdb::set_skip_checksum_validation(atoi(&args[2]) != 0);
         c.reply().ok();
-    } else if (is(sub, "aof-flush-sleep")
-        || is(sub, "set-disable-deny-scripts")
-        || is(sub, "dict-resizing"))
-        && argc == 3
-    {
+    } else if is(sub, "aof-flush-sleep") && argc == 3 {
+        e.aof.flush_sleep_us = u64::try_from(atoi(&args[2])).unwrap_or(0);
+        c.reply().ok();
+    } else if (is(sub, "set-disable-deny-scripts") || is(sub, "dict-resizing")) && argc == 3 {
         // Knobs of subsystems that do not exist yet (RDB loading, AOF,
         // scripting): accepted so test setups run.
         c.reply().ok();
@@ -471,6 +469,28 @@ fn debug(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     }
 }
 
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]
+fn debug_reload(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
+    let (mut save, mut flush, mut merge) = (true, true, false);
+    for opt in &args[2..] {
+        if is(opt, "merge") {
+            merge = true;
+        } else if is(opt, "noflush") {
+            flush = false;
+        } else if is(opt, "nosave") {
+            save = false;
+        } else {
+            c.reply()
+                .error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+            return;
+        }
+    }
+    match e.debug_reload(c, save, flush, merge) {
+        Ok(()) => c.reply().ok(),
+        Err(msg) => c.reply().error(&msg),
+    }
+}
+
 /// DEBUG HELP: the subcommands this server supports.
 fn debug_help(c: &mut Client) {
     reply_help(
@@ -500,6 +520,19 @@ fn debug_help(c: &mut Client) {
             "    Reply with a test value of the specified type. <type> can be: string,",
             "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
             "    true, false.",
+            "RELOAD [option ...]",
+            "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+            "    * MERGE: conflicting keys will be loaded from RDB.",
+            "    * NOFLUSH: the existing database will not be removed before load;",
+            "      without MERGE, a conflicting key makes the command fail.",
+            "    * NOSAVE: the database will be loaded from an existing RDB file.",
+            "    Examples:",
+            "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+            "      the database.",
+            "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+            "      existing RDB file.",
+            "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+            "      file to the database.",
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Setting it to 0 disables expiring keys in background when they are not",
             "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",

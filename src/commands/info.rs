@@ -328,7 +328,8 @@ impl MemoryFigures {
                 .collect();
         let table_total: u64 = tables.iter().map(|t| t.1 + t.2).sum();
         let startup = e.startup_memory.min(used);
-        let overhead = (startup + clients_normal + clients_replicas + table_total).min(used);
+        let aof = e.aof_buffer_memory();
+        let overhead = (startup + clients_normal + clients_replicas + table_total + aof).min(used);
         MemoryFigures {
             used,
             peak: e.peak_memory,
@@ -451,7 +452,7 @@ fn memory_section(e: &mut Engine, c: &Client, used: u64, out: &mut String) {
          mem_clients_slaves:{}\r\n\
          mem_clients_normal:{}\r\n\
          mem_cluster_links:0\r\n\
-         mem_aof_buffer:0\r\n\
+         mem_aof_buffer:{}\r\n\
          mem_allocator:{}\r\n\
          active_defrag_running:0\r\n\
          lazyfree_pending_objects:{}\r\n\
@@ -485,6 +486,7 @@ fn memory_section(e: &mut Engine, c: &Client, used: u64, out: &mut String) {
         m.clients_replicas,
         m.clients_replicas,
         m.clients_normal,
+        e.aof_buffer_memory(),
         allocator_name(),
         crate::server::lazyfree_pending(),
         e.lazyfreed_objects,
@@ -501,43 +503,61 @@ pub fn allocator_name() -> &'static str {
 }
 
 fn persistence_section(e: &Engine, out: &mut String) {
+    let p = &e.persist;
     let _ = write!(
         out,
         "loading:{}\r\n\
          async_loading:0\r\n\
-         current_cow_peak:0\r\n\
-         current_cow_size:0\r\n\
-         current_cow_size_age:0\r\n\
-         current_fork_perc:0.00\r\n\
-         current_save_keys_processed:0\r\n\
-         current_save_keys_total:0\r\n\
+         current_cow_peak:{}\r\n\
+         current_cow_size:{}\r\n\
+         current_cow_size_age:{}\r\n\
+         current_fork_perc:{:.2}\r\n\
+         current_save_keys_processed:{}\r\n\
+         current_save_keys_total:{}\r\n\
          rdb_changes_since_last_save:{}\r\n\
-         rdb_bgsave_in_progress:0\r\n\
+         rdb_bgsave_in_progress:{}\r\n\
          rdb_last_save_time:{}\r\n\
-         rdb_last_bgsave_status:ok\r\n\
-         rdb_last_bgsave_time_sec:-1\r\n\
-         rdb_current_bgsave_time_sec:-1\r\n\
-         rdb_saves:0\r\n\
-         rdb_last_cow_size:0\r\n\
-         rdb_last_load_keys_expired:0\r\n\
-         rdb_last_load_keys_loaded:0\r\n\
-         aof_enabled:{}\r\n\
-         aof_rewrite_in_progress:0\r\n\
-         aof_rewrite_scheduled:0\r\n\
-         aof_last_rewrite_time_sec:-1\r\n\
-         aof_current_rewrite_time_sec:-1\r\n\
-         aof_last_bgrewrite_status:ok\r\n\
-         aof_rewrites:0\r\n\
-         aof_rewrites_consecutive_failures:0\r\n\
-         aof_last_write_status:ok\r\n\
-         aof_last_cow_size:0\r\n\
-         module_fork_in_progress:0\r\n\
-         module_fork_last_cow_size:0\r\n",
+         rdb_last_bgsave_status:{}\r\n\
+         rdb_last_bgsave_time_sec:{}\r\n\
+         rdb_current_bgsave_time_sec:{}\r\n\
+         rdb_saves:{}\r\n\
+         rdb_last_cow_size:{}\r\n\
+         rdb_last_load_keys_expired:{}\r\n\
+         rdb_last_load_keys_loaded:{}\r\n",
         u8::from(e.loading),
+        p.cur_cow_peak,
+        p.cur_cow,
+        p.cur_cow_updated.map_or(0, |t| t.elapsed().as_secs()),
+        p.fork_perc(),
+        p.cur_keys_processed,
+        p.cur_keys_total,
         e.dirty,
+        u8::from(p.child.is_some()),
         e.last_save_ms / 1000,
-        u8::from(e.config.appendonly),
+        if p.last_bgsave_ok { "ok" } else { "err" },
+        p.last_bgsave_secs,
+        p.current_bgsave_secs(),
+        p.saves,
+        p.last_cow,
+        p.last_load_keys_expired,
+        p.last_load_keys_loaded,
     );
+    e.aof_info(out);
+    if let Some(l) = &p.loading {
+        let (perc, eta) = l.perc_and_eta();
+        let _ = write!(
+            out,
+            "loading_start_time:{}\r\n\
+             loading_total_bytes:{}\r\n\
+             loading_rdb_used_mem:0\r\n\
+             loading_loaded_bytes:{}\r\n\
+             loading_loaded_perc:{perc:.2}\r\n\
+             loading_eta_seconds:{eta}\r\n",
+            l.start_time,
+            l.total_bytes,
+            l.loaded_bytes.load(std::sync::atomic::Ordering::Relaxed),
+        );
+    }
 }
 
 fn stats_section(e: &Engine, out: &mut String) {
@@ -575,8 +595,8 @@ fn stats_section(e: &Engine, out: &mut String) {
          pubsub_channels:{}\r\n\
          pubsub_patterns:{}\r\n\
          pubsubshard_channels:{}\r\n\
-         latest_fork_usec:0\r\n\
-         total_forks:0\r\n\
+         latest_fork_usec:{}\r\n\
+         total_forks:{}\r\n\
          migrate_cached_sockets:{}\r\n\
          slave_expires_tracked_keys:{}\r\n\
          active_defrag_hits:0\r\n\
@@ -615,6 +635,8 @@ fn stats_section(e: &Engine, out: &mut String) {
         e.pubsub.channels.len(),
         e.pubsub.patterns.len(),
         e.pubsub.shard_channels.len(),
+        e.persist.latest_fork_usec,
+        e.persist.total_forks,
         e.migrate.len(),
         e.repl.local_expires.len(),
         e.tracking.total_keys(),

@@ -754,7 +754,7 @@ fn memory_stats(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
     int(&mut out, "clients.slaves", m.clients_replicas as i64);
     int(&mut out, "clients.normal", m.clients_normal as i64);
     int(&mut out, "cluster.links", 0);
-    int(&mut out, "aof.buffer", 0);
+    int(&mut out, "aof.buffer", e.aof_buffer_memory() as i64);
     int(&mut out, "lua.caches", 0);
     int(&mut out, "functions.caches", 0);
     for &(id, main, expires) in &m.tables {

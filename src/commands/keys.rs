@@ -304,7 +304,10 @@ fn flushall(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         total += old.len();
         garbage.push(old);
     }
+    // Always a change, even of empty databases (Redis forces its
+    // propagation); with save points the save that follows resets it.
     e.dirty += total as u64 + 1;
+    e.flushall_reset_rdb();
     e.free_later(garbage, if lazy { usize::MAX } else { total });
     e.force_propagation();
     c.reply().ok();

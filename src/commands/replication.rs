@@ -14,34 +14,21 @@ use std::time::Duration;
 use super::{arg_i64, is};
 use crate::dispatch::{acl, errors, flags as f, CommandSpec, Keys};
 use crate::keyspace::Kind;
-use crate::persistence::rdb::{self, AccessInfo, SaveOptions};
+use crate::persistence::rdb;
 use crate::server::blocking::TimeoutReply;
 use crate::server::client::{Client, ClientKind, ReplyMode};
 use crate::server::propagate::encode_command;
 use crate::server::Engine;
 use crate::util::num;
 
-/// The RDB image a full sync sends.
+/// The RDB image a full sync sends, with the replication aux fields.
 fn snapshot_payload(e: &Engine) -> Result<Vec<u8>, String> {
-    let policy = e.config.maxmemory_policy;
-    let opts = SaveOptions {
-        compress: e.config.rdbcompression,
-        checksum: e.config.rdbchecksum,
-        access: if policy.is_lfu() {
-            AccessInfo::Lfu
-        } else if policy.is_lru() {
-            AccessInfo::Lru
-        } else {
-            AccessInfo::None
-        },
-        extra_aux: vec![
-            ("repl-stream-db".into(), b"0".to_vec()),
-            ("repl-id".into(), e.repl.replid.as_bytes().to_vec()),
-            ("repl-offset".into(), e.repl.offset.to_string().into_bytes()),
-        ],
-        aof_base: false,
-        used_mem: e.used_memory(),
-    };
+    let mut opts = e.save_options();
+    opts.extra_aux = vec![
+        ("repl-stream-db".into(), b"0".to_vec()),
+        ("repl-id".into(), e.repl.replid.as_bytes().to_vec()),
+        ("repl-offset".into(), e.repl.offset.to_string().into_bytes()),
+    ];
     rdb::write_keyspace(&e.ks, opts, Vec::new(), &mut |_| {}).map_err(|err| err.to_string())
 }
 

@@ -630,8 +630,14 @@ fn gates(e: &mut Engine, c: &mut Client, spec: &CommandSpec) -> Result<(), Strin
             return Err(errors::OOM.to_string());
         }
     }
-    if is_write && !from_primary && !e.is_replica() && e.persistence_error() {
-        return Err(errors::MISCONF.to_string());
+    // PING too, so that a health check notices the failing disk (Redis).
+    if (is_write || spec.name == "ping") && !from_primary && !e.is_replica() {
+        if e.persistence_error() {
+            return Err(errors::MISCONF.to_string());
+        }
+        if let Some(msg) = e.aof_disk_error() {
+            return Err(msg);
+        }
     }
     if is_write && !from_primary && !e.enough_good_replicas() {
         return Err(errors::NOREPLICAS.to_string());
@@ -725,7 +731,8 @@ pub fn call(e: &mut Engine, c: &mut Client, idx: usize, args: &[Bytes]) {
     if e.is_replica() && !e.repl.from_primary && spec.has(flags::WRITE) {
         e.note_local_write(c.db, spec, args);
     }
-    e.prop_leave(prop, c.db, args, e.dirty != dirty_before, is_exec);
+    // A save resets `dirty`: only an increase is a change to replay.
+    e.prop_leave(prop, c.db, args, e.dirty > dirty_before, is_exec);
     e.propagate_pending(!spec.has(flags::TOUCHES_ARBITRARY_KEYS));
     if c.tracking.on && spec.has(flags::READONLY) {
         e.tracking_remember_keys(c, spec, args);

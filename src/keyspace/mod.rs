@@ -351,6 +351,28 @@ impl Db {
     }
 
     /// Inserts a whole entry (MOVE, RENAME, COPY), keeping its clock.
+    /// Sizes an empty database for `keys` keys, `expires` with deadlines
+    /// (RESIZEDB while loading).
+    pub fn reserve(&mut self, keys: usize, expires: usize) {
+        self.table.reserve_empty(keys);
+        self.expires.reserve_empty(expires);
+    }
+
+    /// Adds a loaded key that must not exist yet; gives it back when it does.
+    pub fn insert_loaded(
+        &mut self,
+        mut e: Box<Entry>,
+        deadline: Option<i64>,
+    ) -> Result<(), Box<Entry>> {
+        e.set_has_ttl(false);
+        let key = deadline.map(|_| e.key.clone());
+        self.table.insert_new(e)?;
+        if let (Some(at), Some(key)) = (deadline, key) {
+            self.set_expire(key.as_bytes(), at);
+        }
+        Ok(())
+    }
+
     pub fn insert_entry(&mut self, mut e: Box<Entry>, deadline: Option<i64>) {
         let key = e.key.clone();
         e.set_has_ttl(false);

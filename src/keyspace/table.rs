@@ -131,6 +131,58 @@ impl<E: Keyed> Table<E> {
         self.segs[self.seg_index(h)].version
     }
 
+    /// Prepares an empty table for `n` entries (RESIZEDB on load): the
+    /// directory and segments are created at the size the entries will need,
+    /// so loading them splits and regrows nothing. No effect on a table that
+    /// holds entries.
+    pub fn reserve_empty(&mut self, n: usize) {
+        if self.len != 0 || self.segs.len() != 1 || n == 0 {
+            return;
+        }
+        // Segments about two-thirds full, as after organic growth.
+        let per_seg = SEGMENT_MAX * 2 / 3;
+        let mut depth = 0u8;
+        while (per_seg << depth) < n && depth < 24 {
+            depth += 1;
+        }
+        let count = 1usize << depth;
+        let version = self.segs[0].version;
+        let cap = n / count + n / count / 8 + 1;
+        self.segs = (0..count)
+            .map(|_| Segment {
+                map: HashTable::with_capacity(cap.min(SEGMENT_MAX)),
+                depth,
+                version,
+            })
+            .collect();
+        self.dir = (0..count as u32).collect();
+        self.global_depth = depth;
+    }
+
+    /// Inserts `e` unless its key is present, in one lookup; gives `e` back
+    /// when it is.
+    pub fn insert_new(&mut self, e: E) -> Result<(), E> {
+        let h = self.hash(e.key());
+        let mut i = self.seg_index(h);
+        if self.segs[i]
+            .map
+            .find(inner(h), |x| x.key() == e.key())
+            .is_some()
+        {
+            return Err(e);
+        }
+        if self.segs[i].map.len() >= SEGMENT_MAX {
+            self.split(i);
+            i = self.seg_index(h);
+        }
+        let hasher = self.hasher;
+        self.segs[i]
+            .map
+            .insert_unique(inner(h), e, |x| inner(hasher.hash_one(x.key())));
+        self.len += 1;
+        Ok(())
+    }
+
     /// Inserts `e`, replacing and returning an entry with the same key.
     pub fn insert(&mut self, e: E) -> Option<E> {
         let h = self.hash(e.key());

@@ -1,5 +1,9 @@
-//! Persistence: memory accounting now; RDB, fork and forkless snapshots and
-//! the AOF arrive with their issues.
+//! Persistence: memory accounting, the RDB codec, snapshot files, the
+//! fork() snapshot path and the AOF; forkless snapshots arrive with their
+//! issue.
 
+pub mod aof;
+pub mod file;
+pub mod fork;
 pub mod memory;
 pub mod rdb;

@@ -130,7 +130,7 @@ pub async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64,
     let (mut read, mut written) = (0u64, 0u64);
     let mut postponed = false;
     loop {
-        let (next, idle_timeout, close_now, close_when_flushed) = {
+        let (next, idle_timeout, close_now, close_when_flushed, aof_barrier) = {
             let mut guard = engine.borrow_mut();
             let e = &mut *guard;
             let Some(mut c) = e.clients.remove(&id) else {
@@ -160,6 +160,8 @@ pub async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64,
                 Some(b) => Next::Blocked(b.deadline),
                 None => process(e, &mut c, &mut buf, &mut decoder, &mut pending),
             };
+            // Replies leave only after their writes are in the AOF.
+            let aof_barrier = e.aof_reply_barrier();
             if matches!(next, Next::Paused(_)) {
                 e.postponed_clients += 1;
                 postponed = true;
@@ -206,8 +208,14 @@ pub async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64,
             if e.shutdown.is_some() {
                 e.shutdown_notify.notify_one();
             }
-            (next, timeout, close_now, close_when_flushed)
+            (next, timeout, close_now, close_when_flushed, aof_barrier)
         };
+        if let Some(target) = aof_barrier {
+            // Group commit: let the other ready connections run their
+            // batches; the first to resume fsyncs for all.
+            tokio::task::yield_now().await;
+            engine.borrow_mut().aof_sync_upto(target);
+        }
         // Write what the socket takes now, without waiting.
         while sent < out.len() {
             match sock.try_write(&out[sent..]) {
@@ -238,6 +246,11 @@ pub async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64,
             }
         }
         if close_now || (close_when_flushed && out.is_empty()) {
+            // At shutdown the socket closes with the server, after its
+            // listeners: a client that sees it close cannot connect again.
+            if engine.borrow().shutdown.is_some() {
+                std::future::pending::<()>().await;
+            }
             break;
         }
         let want_write = sent < out.len();

@@ -226,15 +226,27 @@ impl Engine {
     }
 
     /// Memory eviction does not count (Redis's
-    /// freeMemoryGetNotCountedMemory): the replicas' output buffers, which
-    /// the DELs of evicted keys would otherwise grow into a feedback loop.
+    /// freeMemoryGetNotCountedMemory): the replicas' output buffers and the
+    /// AOF buffer, which the DELs of evicted keys would otherwise grow into
+    /// a feedback loop.
     pub fn mem_not_counted_for_evict(&self) -> u64 {
-        self.repl
+        let replicas: u64 = self
+            .repl
             .replicas
             .iter()
             .filter_map(|id| self.clients.get(id))
             .map(|c| (c.out.capacity() + c.out_alloc) as u64)
-            .sum()
+            .sum();
+        replicas + self.aof_buffer_memory()
+    }
+
+    /// The AOF buffer's allocation (INFO mem_aof_buffer), 0 with the AOF off.
+    pub fn aof_buffer_memory(&self) -> u64 {
+        if self.aof.state == crate::persistence::aof::State::Off {
+            0
+        } else {
+            memory::size_class(self.aof.buf.capacity()) as u64
+        }
     }
 
     /// Output queued for other clients during this engine turn and not yet

@@ -1,7 +1,7 @@
 //! The `snapcache-server` program: redis-server's command line, log and
 //! lifecycle around an [`Engine`].
 
-use super::{Engine, ShutdownSave};
+use super::Engine;
 use crate::config::Config;
 
 fn version_line() -> String {
@@ -89,19 +89,25 @@ pub fn run(args: Vec<String>) -> i32 {
         pid
     );
     tracing::info!("Server initialized");
+    // "Ready to accept connections" comes once the dataset is loaded
+    // (server::persist::load_at_startup); clients connecting before get
+    // -LOADING.
     let result = super::run_with_inbox(engine, None, |addrs| {
         for a in addrs {
             tracing::debug!("listening on {a}");
         }
-        tracing::info!("Ready to accept connections tcp");
     });
     let code = match result {
-        Ok(mode) => {
-            if mode == Some(ShutdownSave::Save) {
-                tracing::warn!("SHUTDOWN SAVE: snapshots are not implemented yet, nothing saved");
-            }
+        Ok(_) => {
             tracing::info!("snapcache is now ready to exit, bye bye...");
             0
+        }
+        // Already logged: Redis's "Fatal error loading the DB" lines.
+        Err(e)
+            if e.get_ref()
+                .is_some_and(|r| r.is::<super::persist::LoadFailed>()) =>
+        {
+            1
         }
         Err(e) => {
             tracing::warn!(

@@ -21,6 +21,7 @@ pub mod evict;
 pub mod latency;
 pub mod log;
 pub mod main;
+pub mod persist;
 pub mod propagate;
 pub mod pubsub;
 pub mod replica;
@@ -169,6 +170,10 @@ pub struct Engine {
     pub repl: propagate::Repl,
     /// MIGRATE's cached connections.
     pub migrate: crate::commands::migrate::MigrateCache,
+    /// RDB snapshots: the background save, save points, loading.
+    pub persist: persist::Persist,
+    /// The append-only file.
+    pub aof: crate::persistence::aof::Aof,
     /// Eviction state (maxmemory).
     pub evict: evict::Evictor,
 }
@@ -218,8 +223,12 @@ impl Engine {
             startup_memory: crate::persistence::memory::used(),
             repl: propagate::Repl::new(random_hex(40)),
             migrate: Default::default(),
+            persist: Default::default(),
+            aof: crate::persistence::aof::Aof::new(false),
             evict: Default::default(),
         };
+        e.aof = crate::persistence::aof::Aof::new(e.config.appendonly);
+        e.aof_sync_flag();
         e.sync_notify_flags();
         e.sync_access_policy();
         e
@@ -238,6 +247,11 @@ impl Engine {
         // included: expired keys are hidden, deleted after the pause.
         if self.paused() {
             return ExpireMode::Hide;
+        }
+        // Nothing expires while a dataset is loaded (Redis's keyIsExpired):
+        // an AOF's DELs and PEXPIREATs replay as written.
+        if self.loading {
+            return ExpireMode::Keep;
         }
         // A replica hides expired keys from its clients and leaves their
         // deletion to the primary, whose own commands still see them.
@@ -259,11 +273,6 @@ impl Engine {
     /// `used_memory`: what the counting allocator holds.
     pub fn used_memory(&self) -> u64 {
         crate::persistence::memory::used()
-    }
-
-    /// True while writes must be refused with MISCONF.
-    pub fn persistence_error(&self) -> bool {
-        false
     }
 
     /// Counts an error reply for INFO errorstats (by its first word).
@@ -539,7 +548,7 @@ impl Engine {
         let now = now_ms();
         // A replica waits for its primary's DELs (Redis's activeExpireCycle
         // runs on primaries only).
-        if self.active_expire && !self.paused() && !self.is_replica() {
+        if self.active_expire && !self.paused() && !self.is_replica() && !self.loading {
             self.active_expire_cycle(now);
         }
         self.replica_cron();
@@ -555,6 +564,8 @@ impl Engine {
         self.drain_expired(None);
         self.tracking_cron();
         self.pubsub_cron();
+        self.persist_cron();
+        self.aof_cron();
         sample(&mut self.stats.ops_samples, now, self.stats.commands);
         sample(
             &mut self.stats.net_in_samples,
@@ -850,13 +861,21 @@ async fn serve(
         .filter_map(|l| l.local_addr().ok())
         .collect();
     ready(&engine.bound);
+    // The AOF (with appendonly yes the whole dataset, as Redis's
+    // loadDataFromDisk) loads before the first connection is served;
+    // otherwise the RDB dump loads on a thread while clients get -LOADING.
+    let load_rdb = engine.aof_startup();
     let shutdown = engine.shutdown_notify.clone();
     let engine = Rc::new(RefCell::new(engine));
 
-    for l in listeners {
-        tokio::task::spawn_local(conn::accept_loop(engine.clone(), l));
-    }
+    let accepting: Vec<_> = listeners
+        .into_iter()
+        .map(|l| tokio::task::spawn_local(conn::accept_loop(engine.clone(), l)))
+        .collect();
     tokio::task::spawn_local(cron_loop(engine.clone()));
+    if load_rdb {
+        tokio::task::spawn_local(persist::load_at_startup(engine.clone()));
+    }
     match inbox {
         Some(rx) => {
             tokio::task::spawn_local(inbox_loop(engine.clone(), rx));
@@ -866,8 +885,18 @@ async fn serve(
         }
     }
     shutdown.notified().await;
-    let mode = engine.borrow().shutdown;
-    Ok(mode)
+    // Listeners close first, then (when the runtime goes) the clients.
+    for a in &accepting {
+        a.abort();
+    }
+    for a in accepting {
+        let _ = a.await;
+    }
+    let e = engine.borrow();
+    if e.persist.fatal {
+        return Err(std::io::Error::other(persist::LoadFailed));
+    }
+    Ok(e.shutdown)
 }
 
 /// SIGTERM and SIGINT shut the server down as SHUTDOWN does (the server
@@ -881,14 +910,16 @@ async fn signal_loop(engine: Rc<RefCell<Engine>>) {
         tracing::warn!("could not install signal handlers");
         return;
     };
-    let name = tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
-    };
-    tracing::warn!("Received {name} scheduling shutdown...");
-    let mut e = engine.borrow_mut();
-    e.shutdown = Some(ShutdownSave::Default);
-    e.shutdown_notify.notify_one();
+    persist::install_insist_handler();
+    loop {
+        let sig = tokio::select! {
+            _ = term.recv() => persist::Signal::Term,
+            _ = int.recv() => persist::Signal::Int,
+        };
+        // The cron runs the shutdown (Redis's serverCron), so SHUTDOWN
+        // ABORT can still cancel it.
+        engine.borrow_mut().signal_shutdown(sig);
+    }
 }
 
 /// Serves in-process requests, each from one pseudo client.
@@ -909,6 +940,7 @@ async fn inbox_loop(engine: Rc<RefCell<Engine>>, mut rx: mpsc::UnboundedReceiver
                     break;
                 };
                 crate::dispatch::execute(e, &mut c, args);
+                e.aof_before_reply();
                 let out = std::mem::take(&mut c.out);
                 e.clients.insert(id, c);
                 let frame = match crate::protocol::reply::parse_frame(&out) {
@@ -922,6 +954,7 @@ async fn inbox_loop(engine: Rc<RefCell<Engine>>, mut rx: mpsc::UnboundedReceiver
             }
             Inbox::Shutdown => {
                 let mut e = engine.borrow_mut();
+                e.prepare_shutdown(ShutdownSave::NoSave, true);
                 e.shutdown = Some(ShutdownSave::NoSave);
                 e.shutdown_notify.notify_one();
                 break;

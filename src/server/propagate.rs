@@ -1,5 +1,5 @@
-//! Propagation: what a write command replays elsewhere (replicas now, the AOF
-//! later), as Redis 7.0's `call()` / `alsoPropagate()` /
+//! Propagation: what a write command replays elsewhere (replicas and the
+//! AOF), as Redis 7.0's `call()` / `alsoPropagate()` /
 //! `propagatePendingCommands()` do it.
 //!
 //! Every top-level command collects its operations in `pending`: the DELs of
@@ -59,6 +59,8 @@ pub struct Repl {
     pub ack_times: std::collections::HashMap<u64, std::time::Instant>,
     /// The ports replicas announced (REPLCONF listening-port).
     pub replica_ports: std::collections::HashMap<u64, u16>,
+    /// The AOF takes the stream (see `persistence::aof`).
+    pub aof: bool,
 }
 
 impl Repl {
@@ -79,13 +81,14 @@ impl Repl {
             replica_ports: Default::default(),
             ack_times: Default::default(),
             local_expires: Default::default(),
+            aof: false,
         }
     }
 
     /// True when something consumes the stream.
     #[inline]
     pub fn wanted(&self) -> bool {
-        !self.replicas.is_empty()
+        !self.replicas.is_empty() || self.aof
     }
 }
 
@@ -182,6 +185,12 @@ impl Engine {
         }
         let ops = std::mem::take(&mut self.repl.pending);
         let transaction = wrap && ops.len() > 1;
+        if self.repl.aof {
+            self.aof_feed_ops(&ops, transaction);
+        }
+        if self.repl.replicas.is_empty() {
+            return;
+        }
         let mut buf = Vec::new();
         if transaction {
             self.stream_command(ops[0].0, &argv(&[b"MULTI"]), &mut buf);

@@ -341,6 +341,9 @@ pub struct Loaded {
     /// The code of each FUNCTION2 library in the file, in order. This
     /// server has no functions yet: they are kept here, not loaded.
     pub functions: Vec<Vec<u8>>,
+    /// Bytes the RDB took, checksum included (an old-style AOF goes on
+    /// with commands after its RDB preamble).
+    pub consumed: u64,
 }
 
 /// Loads a whole file from memory (a memory map for files on disk).
@@ -383,6 +386,7 @@ pub fn load(
         version,
         empty_skipped: 0,
         functions: Vec::new(),
+        consumed: 0,
     };
     let mut dbi = 0usize;
     let mut expire: Option<i64> = None;
@@ -420,8 +424,10 @@ pub fn load(
                 continue;
             }
             opcode::RESIZEDB => {
-                r.len()?;
-                r.len()?;
+                // Hints only: capped so a hostile header allocates little.
+                let keys = r.len()?.min(bytes.len() as u64 / 4) as usize;
+                let expires = r.len()?.min(keys as u64) as usize;
+                out.keyspace.dbs[dbi].reserve(keys, expires);
                 continue;
             }
             opcode::AUX => {
@@ -471,16 +477,15 @@ pub fn load(
                     out.expired_skipped += 1;
                 } else {
                     let db = &mut out.keyspace.dbs[dbi];
-                    if db.get_raw(&key).is_some() {
+                    let mut e = Entry::new(SBytes::new(&key), v);
+                    set_access(&mut e, f, i);
+                    if db.insert_loaded(e, deadline).is_err() {
                         return Err(RdbError::Corrupt(format!(
                             "RDB has duplicated key '{}' in DB {}",
                             String::from_utf8_lossy(&key),
                             dbi
                         )));
                     }
-                    let mut e = Entry::new(SBytes::from_vec(key.into_owned()), v);
-                    set_access(&mut e, f, i);
-                    db.insert_entry(e, deadline);
                     out.keys_loaded += 1;
                 }
             }
@@ -500,6 +505,7 @@ pub fn load(
             }
         }
     }
+    out.consumed = r.pos() as u64;
     if out.empty_skipped > 0 {
         tracing::warn!(
             "Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.",
