@@ -252,3 +252,33 @@ fn eviction_fails_watchers() {
     assert_eq!(info_u64(&s, "evicted_keys"), 1);
     s.shutdown().expect("stops");
 }
+
+#[test]
+fn maxmemory_clients_closes_the_biggest_client() {
+    use std::io::{Read, Write};
+    let _g = serial();
+    let s = start("noeviction");
+    assert_eq!(
+        run(&s, &["CONFIG", "SET", "maxmemory-clients", "100000"]),
+        ok()
+    );
+    let mut small = common::Conn::open(&s);
+    small.call(&["PING"], "+PONG\r\n");
+    let mut big = common::Conn::open(&s);
+    // A command that never completes: its argument waits in the query buffer.
+    let mut req = b"*2\r\n$3\r\nGET\r\n$300000\r\n".to_vec();
+    req.extend(std::iter::repeat_n(b'x', 200_000));
+    big.sock.write_all(&req).expect("write");
+    // Any command (INFO here) evicts it once the server has read enough.
+    let mut waited = 0;
+    while info_u64(&s, "evicted_clients") == 0 {
+        waited += 1;
+        assert!(waited < 1_000_000, "the client was never evicted");
+        std::thread::yield_now();
+    }
+    assert_eq!(info_u64(&s, "evicted_clients"), 1);
+    let mut rest = Vec::new();
+    assert_eq!(big.sock.read_to_end(&mut rest).expect("closed"), 0);
+    small.call(&["PING"], "+PONG\r\n");
+    s.shutdown().expect("stops");
+}
