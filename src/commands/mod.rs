@@ -30,6 +30,7 @@ use crate::server::client::Client;
 use crate::server::Engine;
 use crate::util::num;
 pub(crate) use debug::keyspace_digest;
+pub(crate) use introspection::entry_memory;
 
 /// Every family's table, in the order COMMAND lists them.
 pub const FAMILIES: &[&[CommandSpec]] = &[

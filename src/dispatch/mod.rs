@@ -615,9 +615,20 @@ fn gates(e: &mut Engine, c: &mut Client, spec: &CommandSpec) -> Result<(), Strin
     let deny_loading = !spec.has(flags::LOADING) || not_all(flags::LOADING);
     // The primary's stream is applied whatever the local state.
     let from_primary = c.kind == ClientKind::Primary;
-    let deny_oom = spec.has(flags::DENYOOM) || any(flags::DENYOOM);
-    if deny_oom && !from_primary && e.over_maxmemory() {
-        return Err(errors::OOM.to_string());
+    // Redis's processCommand: with maxmemory set, evict before every
+    // command; refuse DENYOOM commands (and anything queued in MULTI but
+    // the transaction's own controls) when nothing could be freed.
+    if e.config.maxmemory_clients != 0 {
+        e.evict_clients(Some(c));
+    }
+    if e.config.maxmemory > 0 {
+        let reject = spec.has(flags::DENYOOM)
+            || any(flags::DENYOOM)
+            || (c.multi.is_some() && !matches!(spec.name, "exec" | "discard" | "quit" | "reset"));
+        let oom = e.perform_evictions(Some(c)) == crate::server::evict::EvictResult::Fail;
+        if oom && reject && !from_primary {
+            return Err(errors::OOM.to_string());
+        }
     }
     // PING too, so that a health check notices the failing disk (Redis).
     if (is_write || spec.name == "ping") && !from_primary && !e.is_replica() {

@@ -15,6 +15,7 @@
 //! with a scan cursor to reclaim keys nobody reads. A replica does not delete
 //! on its own; it hides expired keys and waits for the primary's DEL.
 
+pub mod access;
 pub mod bits;
 pub mod hash;
 pub mod intset;
@@ -179,6 +180,10 @@ pub struct Db {
     pub track_miss: bool,
     /// Running estimate of the average remaining TTL (ms), as INFO keyspace's avg_ttl.
     pub avg_ttl: i64,
+    /// How lookups update access clocks (LRU, or LFU under an LFU policy).
+    pub access: access::Access,
+    /// Draws for the LFU counter's increments.
+    draw: access::Draw,
 }
 
 impl Db {
@@ -193,7 +198,19 @@ impl Db {
             track_new: false,
             track_miss: false,
             avg_ttl: 0,
+            access: access::Access::Lru,
+            draw: access::Draw::new(seed ^ (id as u64).wrapping_mul(0x9e37_79b9)),
         }
+    }
+
+    /// A new entry with the clock the access policy gives new keys.
+    #[inline]
+    fn new_entry(&self, key: SBytes, value: Value) -> Box<Entry> {
+        let mut e = Entry::new(key, value);
+        if self.access != access::Access::Lru {
+            e.set_clock(access::new_clock(self.access));
+        }
+        e
     }
 
     pub fn len(&self) -> usize {
@@ -210,6 +227,12 @@ impl Db {
 
     pub fn table(&self) -> &Table<Box<Entry>> {
         &self.table
+    }
+
+    /// Bytes of the main and expires tables' own structure (MEMORY STATS
+    /// overhead.hashtable.main / .expires).
+    pub fn table_overheads(&self) -> (usize, usize) {
+        (self.table.overhead_bytes(), self.expires.overhead_bytes())
     }
 
     /// True when `key` has a deadline that has passed.
@@ -255,9 +278,13 @@ impl Db {
     /// The live entry for `key`, touching its access clock.
     #[inline]
     pub fn lookup(&mut self, key: &[u8], now: i64, mode: ExpireMode) -> Option<&mut Entry> {
-        let e = self.peek(key, now, mode)?;
-        e.set_clock(lru_clock_at(now));
-        Some(e)
+        if self.expire_if_needed(key, now, mode) {
+            return None;
+        }
+        let (access, draw) = (self.access, &mut self.draw);
+        let e = self.table.get_mut(key)?;
+        e.touch(access, now, || draw.next_f64());
+        Some(&mut **e)
     }
 
     /// [`Db::lookup`] for a read: a miss is recorded when `track_miss`.
@@ -269,9 +296,10 @@ impl Db {
             }
             return None;
         }
+        let (access, draw) = (self.access, &mut self.draw);
         match self.table.get_mut(key) {
             Some(e) => {
-                e.set_clock(lru_clock_at(now));
+                e.touch(access, now, || draw.next_f64());
                 Some(&mut **e)
             }
             None => {
@@ -297,7 +325,10 @@ impl Db {
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
         if let Some(e) = self.table.get_mut(key) {
             e.value = value;
-            e.set_clock(lru_clock());
+            // An overwritten key keeps its LFU counter (Redis's dbSetValue).
+            if self.access == access::Access::Lru {
+                e.set_clock(lru_clock());
+            }
             if !keep_ttl && e.has_ttl() {
                 e.set_has_ttl(false);
                 self.expires.remove(key);
@@ -307,7 +338,8 @@ impl Db {
         if self.track_new {
             self.events.push(KeyEvent::New(SBytes::new(key)));
         }
-        self.table.insert(Entry::new(SBytes::new(key), value));
+        let e = self.new_entry(SBytes::new(key), value);
+        self.table.insert(e);
     }
 
     /// Adds a key known to be absent.
@@ -315,7 +347,8 @@ impl Db {
         if self.track_new {
             self.events.push(KeyEvent::New(key.clone()));
         }
-        self.table.insert(Entry::new(key, value));
+        let e = self.new_entry(key, value);
+        self.table.insert(e);
     }
 
     /// Removes `key` and its deadline.
@@ -336,7 +369,11 @@ impl Db {
     }
 
     /// Adds a loaded key that must not exist yet; gives it back when it does.
-    pub fn insert_loaded(&mut self, mut e: Box<Entry>, deadline: Option<i64>) -> Result<(), Box<Entry>> {
+    pub fn insert_loaded(
+        &mut self,
+        mut e: Box<Entry>,
+        deadline: Option<i64>,
+    ) -> Result<(), Box<Entry>> {
         e.set_has_ttl(false);
         let key = deadline.map(|_| e.key.clone());
         self.table.insert_new(e)?;
