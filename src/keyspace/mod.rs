@@ -15,6 +15,7 @@
 //! with a scan cursor to reclaim keys nobody reads. A replica does not delete
 //! on its own; it hides expired keys and waits for the primary's DEL.
 
+pub mod access;
 pub mod bits;
 pub mod hash;
 pub mod intset;
@@ -57,7 +58,13 @@ const CLOCK_MASK: u32 = (1 << 24) - 1;
 /// The LRU clock: seconds, 24 bits, as Redis's LRU_CLOCK with 1 s resolution.
 #[inline]
 pub fn lru_clock() -> u32 {
-    ((now_ms() / 1000) as u32) & CLOCK_MASK
+    lru_clock_at(now_ms())
+}
+
+/// The LRU clock at `now` (ms since the epoch).
+#[inline]
+pub fn lru_clock_at(now: i64) -> u32 {
+    ((now / 1000) as u32) & CLOCK_MASK
 }
 
 /// One key and its value.
@@ -174,6 +181,10 @@ pub struct Db {
     pub track_miss: bool,
     /// Running estimate of the average remaining TTL (ms), as INFO keyspace's avg_ttl.
     pub avg_ttl: i64,
+    /// How lookups update access clocks (LRU, or LFU under an LFU policy).
+    pub access: access::Access,
+    /// Draws for the LFU counter's increments.
+    draw: access::Draw,
 }
 
 impl Db {
@@ -188,7 +199,19 @@ impl Db {
             track_new: false,
             track_miss: false,
             avg_ttl: 0,
+            access: access::Access::Lru,
+            draw: access::Draw::new(seed ^ (id as u64).wrapping_mul(0x9e37_79b9)),
         }
+    }
+
+    /// A new entry with the clock the access policy gives new keys.
+    #[inline]
+    fn new_entry(&self, key: SBytes, value: Value) -> Box<Entry> {
+        let mut e = Entry::new(key, value);
+        if self.access != access::Access::Lru {
+            e.set_clock(access::new_clock(self.access));
+        }
+        e
     }
 
     pub fn len(&self) -> usize {
@@ -207,6 +230,12 @@ impl Db {
         &self.table
     }
 
+    /// Bytes of the main and expires tables' own structure (MEMORY STATS
+    /// overhead.hashtable.main / .expires).
+    pub fn table_overheads(&self) -> (usize, usize) {
+        (self.table.overhead_bytes(), self.expires.overhead_bytes())
+    }
+
     /// True when `key` has a deadline that has passed.
     fn is_expired(&self, e: &Entry, now: i64) -> bool {
         e.has_ttl()
@@ -218,8 +247,12 @@ impl Db {
 
     /// Checks `key`'s deadline; deletes it (primary) when passed. Returns true
     /// when the key must be treated as absent.
+    #[inline]
     fn expire_if_needed(&mut self, key: &[u8], now: i64, mode: ExpireMode) -> bool {
-        if mode == ExpireMode::Keep {
+        // No deadlines in this database: no key can be expired, and the
+        // lookup that follows is the only one. A replica applying its
+        // primary's stream sees expired keys as live.
+        if mode == ExpireMode::Keep || self.expires.is_empty() {
             return false;
         }
         let expired = match self.table.get(key) {
@@ -246,9 +279,13 @@ impl Db {
     /// The live entry for `key`, touching its access clock.
     #[inline]
     pub fn lookup(&mut self, key: &[u8], now: i64, mode: ExpireMode) -> Option<&mut Entry> {
-        let e = self.peek(key, now, mode)?;
-        e.set_clock(lru_clock());
-        Some(e)
+        if self.expire_if_needed(key, now, mode) {
+            return None;
+        }
+        let (access, draw) = (self.access, &mut self.draw);
+        let e = self.table.get_mut(key)?;
+        e.touch(access, now, || draw.next_f64());
+        Some(&mut **e)
     }
 
     /// [`Db::lookup`] for a read: a miss is recorded when `track_miss`.
@@ -260,9 +297,10 @@ impl Db {
             }
             return None;
         }
+        let (access, draw) = (self.access, &mut self.draw);
         match self.table.get_mut(key) {
             Some(e) => {
-                e.set_clock(lru_clock());
+                e.touch(access, now, || draw.next_f64());
                 Some(&mut **e)
             }
             None => {
@@ -288,7 +326,10 @@ impl Db {
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
         if let Some(e) = self.table.get_mut(key) {
             e.value = value;
-            e.set_clock(lru_clock());
+            // An overwritten key keeps its LFU counter (Redis's dbSetValue).
+            if self.access == access::Access::Lru {
+                e.set_clock(lru_clock());
+            }
             if !keep_ttl && e.has_ttl() {
                 e.set_has_ttl(false);
                 self.expires.remove(key);
@@ -298,7 +339,8 @@ impl Db {
         if self.track_new {
             self.events.push(KeyEvent::New(SBytes::new(key)));
         }
-        self.table.insert(Entry::new(SBytes::new(key), value));
+        let e = self.new_entry(SBytes::new(key), value);
+        self.table.insert(e);
     }
 
     /// Adds a key known to be absent.
@@ -306,7 +348,8 @@ impl Db {
         if self.track_new {
             self.events.push(KeyEvent::New(key.clone()));
         }
-        self.table.insert(Entry::new(key, value));
+        let e = self.new_entry(key, value);
+        self.table.insert(e);
     }
 
     /// Removes `key` and its deadline.

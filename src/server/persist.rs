@@ -613,6 +613,7 @@ impl Engine {
             let effort = old.total_keys();
             self.free_later(old, effort);
             self.sync_notify_flags();
+            self.sync_access_policy();
         } else {
             self.merge_loaded(c, keyspace, merge).map_err(|msg| {
                 tracing::warn!("{msg}");
@@ -698,6 +699,7 @@ impl Engine {
                 let old = std::mem::replace(&mut self.ks, ks);
                 drop(old);
                 self.sync_notify_flags();
+                self.sync_access_policy();
                 self.persist.last_load_keys_loaded = loaded.keys_loaded;
                 self.persist.last_load_keys_expired = loaded.expired_skipped;
                 tracing::info!(
