@@ -1240,6 +1240,16 @@ pub static CONFIGS: &[ConfigDesc] = &[
         Memory
     ),
     num_cfg!(
+        "snapshot-buffer-high-water",
+        None,
+        0,
+        snapshot_buffer_high_water,
+        1,
+        u64::MAX,
+        16777216,
+        Memory
+    ),
+    num_cfg!(
         "reserved-memory-percent",
         None,
         0,

@@ -28,6 +28,7 @@ pub mod zset;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::persistence::forkless::{self, DbCut, Retired};
 pub use sbytes::SBytes;
 use table::{Keyed, Table};
 pub use value::{Kind, Value};
@@ -173,6 +174,12 @@ pub struct Db {
     pub track_miss: bool,
     /// Running estimate of the average remaining TTL (ms), as INFO keyspace's avg_ttl.
     pub avg_ttl: i64,
+    /// This table's part of a running forkless snapshot: every mutation
+    /// below serializes what it touches first (see
+    /// [`crate::persistence::forkless`]).
+    pub cut: Option<Box<DbCut>>,
+    /// Tables flushed during a forkless snapshot, still to be walked.
+    pub retired: Vec<Retired>,
 }
 
 impl Db {
@@ -187,7 +194,69 @@ impl Db {
             track_new: false,
             track_miss: false,
             avg_ttl: 0,
+            cut: None,
+            retired: Vec::new(),
         }
+    }
+
+    /// Serialize-before-write: every method that changes the table, or
+    /// hands out a `&mut` to an entry for a write, calls this first.
+    #[inline]
+    fn before_write(&mut self, key: &[u8]) {
+        if let Some(cut) = self.cut.as_deref_mut() {
+            forkless::before_write(&mut self.table, &self.expires, cut, key);
+        }
+    }
+
+    /// Serializes `key`'s segment for a running snapshot without finishing
+    /// a big value's encoding (the dispatcher's look-ahead for a write).
+    pub fn precut(&mut self, key: &[u8]) {
+        if let Some(cut) = self.cut.as_deref_mut() {
+            forkless::precut(&mut self.table, &self.expires, cut, key);
+        }
+    }
+
+    /// True while a running snapshot is encoding `key`'s big value.
+    pub fn pinned(&self, key: &[u8]) -> bool {
+        self.cut.as_deref().is_some_and(|c| c.pinned(key))
+    }
+
+    /// True while a running snapshot encodes a big value of this table.
+    pub fn has_pins(&self) -> bool {
+        self.cut.as_deref().is_some_and(|c| c.has_jobs())
+    }
+
+    /// The cut state, split from the table (the walk's pump).
+    pub(crate) fn cut_parts(&mut self) -> (Option<&mut DbCut>, &mut Vec<Retired>) {
+        (self.cut.as_deref_mut(), &mut self.retired)
+    }
+
+    /// One unit of the walk in this table; None when its cut is complete.
+    pub(crate) fn cut_unit(&mut self, opts: &crate::persistence::rdb::SaveOptions) -> Option<u64> {
+        let cut = self.cut.as_deref_mut()?;
+        forkless::Forkless::unit_in(&mut self.table, &self.expires, cut, opts)
+    }
+
+    /// Continues this table's big value in the stream; true when it had one.
+    pub(crate) fn cut_continue_open(
+        &mut self,
+        opts: &crate::persistence::rdb::SaveOptions,
+    ) -> bool {
+        match self.cut.as_deref_mut() {
+            Some(cut) => forkless::continue_in(&self.table, cut, opts),
+            None => false,
+        }
+    }
+
+    /// Hands the table and its cut to the snapshot (the keyspace is being
+    /// replaced as a whole), leaving this database empty.
+    pub(crate) fn retire_for_cut(&mut self) -> Option<Retired> {
+        let cut = self.cut.take()?;
+        Some(Retired {
+            table: self.table.take(),
+            expires: self.expires.take(),
+            cut,
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -239,6 +308,7 @@ impl Db {
         if self.expire_if_needed(key, now, mode) {
             return None;
         }
+        self.before_write(key);
         self.table.get_mut(key).map(|b| &mut **b)
     }
 
@@ -251,6 +321,8 @@ impl Db {
     }
 
     /// [`Db::lookup`] for a read: a miss is recorded when `track_miss`.
+    /// The caller must not change the value (only its access clock
+    /// moves): a running forkless snapshot is not told about reads.
     #[inline]
     pub fn lookup_read(&mut self, key: &[u8], now: i64, mode: ExpireMode) -> Option<&mut Entry> {
         if self.expire_if_needed(key, now, mode) {
@@ -285,6 +357,7 @@ impl Db {
 
     /// Sets `key` to `value`. Any deadline is removed unless `keep_ttl`.
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
+        self.before_write(key);
         if let Some(e) = self.table.get_mut(key) {
             e.value = value;
             e.set_clock(lru_clock());
@@ -302,6 +375,7 @@ impl Db {
 
     /// Adds a key known to be absent.
     pub fn add(&mut self, key: SBytes, value: Value) {
+        self.before_write(key.as_bytes());
         if self.track_new {
             self.events.push(KeyEvent::New(key.clone()));
         }
@@ -310,6 +384,7 @@ impl Db {
 
     /// Removes `key` and its deadline.
     pub fn remove(&mut self, key: &[u8]) -> Option<Box<Entry>> {
+        self.before_write(key);
         let e = self.table.remove(key)?;
         if e.has_ttl() {
             self.expires.remove(key);
@@ -320,6 +395,7 @@ impl Db {
     /// Inserts a whole entry (MOVE, RENAME, COPY), keeping its clock.
     pub fn insert_entry(&mut self, mut e: Box<Entry>, deadline: Option<i64>) {
         let key = e.key.clone();
+        self.before_write(key.as_bytes());
         e.set_has_ttl(false);
         if self.track_new {
             // Redis deletes a replaced destination first: always a new key.
@@ -346,6 +422,7 @@ impl Db {
 
     /// Sets the deadline of an existing key; false when the key is absent.
     pub fn set_expire(&mut self, key: &[u8], at: i64) -> bool {
+        self.before_write(key);
         let Some(e) = self.table.get_mut(key) else {
             return false;
         };
@@ -362,6 +439,7 @@ impl Db {
 
     /// Removes the deadline of `key`; true when it had one.
     pub fn persist(&mut self, key: &[u8]) -> bool {
+        self.before_write(key);
         match self.table.get_mut(key) {
             Some(e) if e.has_ttl() => {
                 e.set_has_ttl(false);
@@ -374,10 +452,23 @@ impl Db {
 
     /// Empties the database, returning the old contents (to free elsewhere).
     pub fn clear(&mut self) -> Table<Box<Entry>> {
-        self.expires.take();
+        let expires = self.expires.take();
         self.expire_cursor = 0;
         self.avg_ttl = 0;
-        self.table.take()
+        let table = self.table.take();
+        match self.cut.take() {
+            // A running snapshot still needs the old contents: it frees
+            // them once walked. The new, empty table is not part of it.
+            Some(cut) => {
+                self.retired.push(Retired {
+                    table,
+                    expires,
+                    cut,
+                });
+                self.table.take()
+            }
+            None => table,
+        }
     }
 
     /// Swaps the contents of two databases (SWAPDB).
@@ -385,6 +476,8 @@ impl Db {
         std::mem::swap(&mut self.table, &mut other.table);
         std::mem::swap(&mut self.expires, &mut other.expires);
         std::mem::swap(&mut self.avg_ttl, &mut other.avg_ttl);
+        // A snapshot's cut travels with its table.
+        std::mem::swap(&mut self.cut, &mut other.cut);
         self.expire_cursor = 0;
         other.expire_cursor = 0;
     }

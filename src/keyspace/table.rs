@@ -116,6 +116,32 @@ impl<E: Keyed> Table<E> {
         self.segs[self.seg_index(h)].version
     }
 
+    /// The index of the segment that holds (or would hold) `key`; valid
+    /// until the next insert (which may split it).
+    pub fn segment_of(&self, key: &[u8]) -> usize {
+        self.seg_index(self.hash(key))
+    }
+
+    /// The version stamped on segment `i` (the forkless snapshot's mark).
+    pub fn version_at(&self, i: usize) -> u64 {
+        self.segs[i].version
+    }
+
+    /// Stamps segment `i` with `version`.
+    pub fn stamp(&mut self, i: usize, version: u64) {
+        self.segs[i].version = version;
+    }
+
+    /// The entries of segment `i`.
+    pub fn segment_entries(&self, i: usize) -> impl Iterator<Item = &E> {
+        self.segs[i].map.iter()
+    }
+
+    /// Entries in segment `i`.
+    pub fn segment_len(&self, i: usize) -> usize {
+        self.segs[i].map.len()
+    }
+
     /// Inserts `e`, replacing and returning an entry with the same key.
     pub fn insert(&mut self, e: E) -> Option<E> {
         let h = self.hash(e.key());

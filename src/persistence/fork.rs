@@ -109,8 +109,9 @@ const TAG_DONE: u32 = 2;
 const TAG_ERROR: u32 = 3;
 /// Longest error text sent (a pipe write up to PIPE_BUF is atomic).
 const MAX_ERROR_TEXT: usize = 1024;
-/// The child's progress reports are at most this frequent (Redis: 1 s).
-const REPORT_EVERY: Duration = Duration::from_secs(1);
+/// The child's progress reports are at most this frequent (Redis: 1 s;
+/// the fork guard wants fresher copy-on-write figures).
+const REPORT_EVERY: Duration = Duration::from_millis(250);
 
 /// Forks a child that writes `job`. Fails when pipe() or fork() does (e.g.
 /// ENOMEM, EAGAIN); nothing has changed then.

@@ -24,6 +24,7 @@ pub mod persist;
 pub mod propagate;
 pub mod pubsub;
 pub mod replica;
+pub mod snapshot;
 pub mod tracking;
 
 use bytes::Bytes;
@@ -142,6 +143,8 @@ pub struct Engine {
     pub shutdown_notify: Rc<Notify>,
     pub pause: Option<Pause>,
     pub unpause_notify: Rc<Notify>,
+    /// Wakes the forkless walk when a save starts.
+    pub snapshot_kick: Rc<Notify>,
     pub active_expire: bool,
     /// Clients whose next command waits for CLIENT PAUSE to end (INFO
     /// blocked_clients counts them, as Redis does).
@@ -206,6 +209,7 @@ impl Engine {
             shutdown_notify: Rc::new(Notify::new()),
             pause: None,
             unpause_notify: Rc::new(Notify::new()),
+            snapshot_kick: Rc::new(Notify::new()),
             active_expire: true,
             postponed_clients: 0,
             blocking: HashMap::new(),
@@ -557,6 +561,7 @@ impl Engine {
         self.drain_expired(None);
         self.tracking_cron();
         self.pubsub_cron();
+        self.snapshot_cron();
         self.persist_cron();
         self.aof_cron();
         sample(&mut self.stats.ops_samples, now, self.stats.commands);
@@ -854,6 +859,7 @@ async fn serve(
         .map(|l| tokio::task::spawn_local(conn::accept_loop(engine.clone(), l)))
         .collect();
     tokio::task::spawn_local(cron_loop(engine.clone()));
+    tokio::task::spawn_local(snapshot::walk_loop(engine.clone()));
     if load_rdb {
         tokio::task::spawn_local(persist::load_at_startup(engine.clone()));
     }
