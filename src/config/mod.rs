@@ -697,6 +697,9 @@ pub struct Config {
     /// hold for its writer before write commands wait. Range 1..=ULLONG_MAX.
     /// Default: `16mb`.
     pub snapshot_buffer_high_water: u64,
+    /// `snapshot-writer-delay` (snapcache, hidden, for tests): microseconds
+    /// the forkless writer sleeps per chunk. Range 0..=INT_MAX. Default: `0`.
+    pub snapshot_writer_delay: i32,
     /// `reserved-memory-percent`. Range 0..=100. Default: `25`.
     pub reserved_memory_percent: u32,
 
@@ -904,6 +907,7 @@ impl Default for Config {
             reserved_memory: 0,
             reserved_memory_percent: 25,
             snapshot_buffer_high_water: 16 << 20,
+            snapshot_writer_delay: 0,
             dir,
             save: DEFAULT_SAVE_POINTS.to_vec(),
             client_output_buffer_limit: DEFAULT_CLIENT_OUTPUT_BUFFER_LIMITS,

@@ -1240,6 +1240,16 @@ pub static CONFIGS: &[ConfigDesc] = &[
         Memory
     ),
     num_cfg!(
+        "snapshot-writer-delay",
+        None,
+        HIDDEN,
+        snapshot_writer_delay,
+        0,
+        i32::MAX,
+        0,
+        Int
+    ),
+    num_cfg!(
         "snapshot-buffer-high-water",
         None,
         0,

@@ -323,8 +323,9 @@ fn child_main(job: &SaveJob<'_>, pipe: RawFd) -> i32 {
                 file::debug_delay(delay, &mut rng);
             }
             // Reading the clock every 1024 keys keeps it off the hot path,
-            // unless keys are slow on purpose.
-            if (delay != 0 || n & 1023 == 0) && last_report.elapsed() >= REPORT_EVERY {
+            // unless keys are slow on purpose. The first key is reported
+            // at once: the fork guard learns the copy-on-write early.
+            if n == 1 || (delay != 0 || n & 1023 == 0) && last_report.elapsed() >= REPORT_EVERY {
                 rep.progress(n);
                 last_report = Instant::now();
             }

@@ -347,7 +347,8 @@ pub struct Writer {
 impl Writer {
     /// Starts the thread; it creates `target`'s temp file and writes the
     /// header at once.
-    pub fn start(target: Target, opts: SaveOptions) -> std::io::Result<Writer> {
+    /// `delay_us` (a test hook) slows every chunk down.
+    pub fn start(target: Target, opts: SaveOptions, delay_us: u32) -> std::io::Result<Writer> {
         let (tx, rx) = mpsc::channel::<Msg>();
         let shared = Arc::new(Shared {
             inflight: AtomicU64::new(0),
@@ -361,7 +362,7 @@ impl Writer {
         let thread = std::thread::Builder::new()
             .name("snapcache-forkless".into())
             .spawn(move || {
-                let end = write_file(&target, opts, &rx, &sh);
+                let end = write_file(&target, opts, &rx, &sh, delay_us);
                 if !matches!(end, WriterEnd::Saved { .. }) {
                     let _ = std::fs::remove_file(target.temp_path());
                     sh.failed.store(true, Ordering::SeqCst);
@@ -412,6 +413,7 @@ fn write_file(
     opts: SaveOptions,
     rx: &mpsc::Receiver<Msg>,
     sh: &Shared,
+    delay_us: u32,
 ) -> WriterEnd {
     let temp = target.temp_path();
     let sink = match file::create_temp(target, &temp) {
@@ -433,6 +435,9 @@ fn write_file(
         match rx.recv() {
             Ok(Msg::Chunk(_)) if sh.abort.load(Ordering::SeqCst) => return WriterEnd::Cancelled,
             Ok(Msg::Chunk(bytes)) => {
+                if delay_us > 0 {
+                    std::thread::sleep(std::time::Duration::from_micros(delay_us.into()));
+                }
                 let r = w.raw(&bytes);
                 sh.inflight.fetch_sub(bytes.len() as u64, Ordering::SeqCst);
                 sh.written.store(w.bytes_written(), Ordering::Relaxed);
@@ -504,8 +509,9 @@ impl Forkless {
         opts: SaveOptions,
         target: Target,
         high_water: u64,
+        writer_delay_us: u32,
     ) -> std::io::Result<Forkless> {
-        let writer = Writer::start(target, opts.clone())?;
+        let writer = Writer::start(target, opts.clone(), writer_delay_us)?;
         let opts = Arc::new(opts);
         let mut segments_total = 0;
         for (i, db) in ks.dbs.iter_mut().enumerate() {
@@ -531,9 +537,37 @@ impl Forkless {
         &self.opts
     }
 
-    /// Whether writes must wait for the writer.
-    pub fn over_high_water(&self) -> bool {
-        self.writer.inflight() > self.high_water
+    /// Bytes encoded and not yet written: in the writer's channel, and
+    /// waiting in the cuts (what write hooks serialized since the last step).
+    pub fn buffered(&self, ks: &Keyspace) -> u64 {
+        let mut n = self.writer.inflight();
+        let mut add = |c: &DbCut| {
+            n += c.out.len() as u64 + c.jobs.iter().map(|j| j.buf.len() as u64).sum::<u64>();
+        };
+        for db in &ks.dbs {
+            if let Some(c) = &db.cut {
+                add(c);
+            }
+            for r in &db.retired {
+                add(&r.cut);
+            }
+        }
+        for r in &self.retired {
+            add(&r.cut);
+        }
+        n
+    }
+
+    /// Whether write commands must wait for the writer.
+    pub fn over_high_water(&self, ks: &Keyspace) -> bool {
+        self.buffered(ks) > self.high_water
+    }
+
+    /// Whether the walk must wait for the writer: it produces only below
+    /// half the high-water mark, so that the room above is left to the
+    /// writes' own serialization and writes do not starve.
+    fn walk_full(&self) -> bool {
+        self.writer.inflight() > self.high_water / 2
     }
 
     /// Keys and segments serialized so far.
@@ -627,7 +661,7 @@ impl Forkless {
         let mut keys = 0u64;
         loop {
             let free = self.pump(ks);
-            if self.over_high_water() {
+            if self.walk_full() {
                 return (Step::Full, keys);
             }
             if keys >= max_keys || (keys > 0 && Instant::now() >= deadline) {

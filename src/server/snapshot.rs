@@ -205,7 +205,15 @@ impl Engine {
         let opts = self.save_options();
         let target = self.save_target();
         let high_water = self.config.snapshot_buffer_high_water;
-        match Forkless::start(&mut self.ks, version, opts, target, high_water) {
+        let writer_delay = self.config.snapshot_writer_delay.max(0) as u32;
+        match Forkless::start(
+            &mut self.ks,
+            version,
+            opts,
+            target,
+            high_water,
+            writer_delay,
+        ) {
             Ok(snap) => {
                 let keys = snap.keys_total;
                 self.persist.snap.run = Some(Run {
@@ -241,10 +249,21 @@ impl Engine {
         let (done, _) = run.snap.progress(&self.ks);
         self.persist.cur_keys_processed = done;
         let shared = run.snap.writer.shared.clone();
-        if self.postponed_clients > 0 && !run.snap.over_high_water() {
-            self.unpause_notify.notify_waiters();
-        }
+        self.wake_delayed_writes();
         Some((step, keys, delay, shared))
+    }
+
+    /// Wakes the writes a forkless save holds back once the buffer is
+    /// below its high-water mark; true when it woke them.
+    fn wake_delayed_writes(&mut self) -> bool {
+        let Some(run) = &self.persist.snap.run else {
+            return false;
+        };
+        if self.postponed_clients > 0 && !run.snap.over_high_water(&self.ks) {
+            self.unpause_notify.notify_waiters();
+            return true;
+        }
+        false
     }
 
     /// The writer ended the save `version`.
@@ -418,7 +437,7 @@ impl Engine {
         if !any_write {
             return self.delay_ended(c);
         }
-        let mut wait = run.snap.over_high_water();
+        let mut wait = run.snap.over_high_water(&self.ks);
         if !wait {
             // Serialize what the writes will touch now, so that a big value
             // becomes a chunked job rather than a stall inside the command.
@@ -472,7 +491,7 @@ impl Engine {
                         .shared
                         .written
                         .load(std::sync::atomic::Ordering::Relaxed),
-                    r.snap.writer.inflight(),
+                    r.snap.buffered(&self.ks),
                 )
             }
             None => (0, 0, 0, 0, 0),
@@ -537,6 +556,10 @@ pub async fn walk_loop(engine: Rc<RefCell<Engine>>) {
             Step::Full => {
                 let _ = tokio::time::timeout(Duration::from_millis(100), shared.drained.notified())
                     .await;
+                // Writes held back go before the walk produces more.
+                if engine.borrow_mut().wake_delayed_writes() {
+                    tokio::task::yield_now().await;
+                }
             }
             Step::Done => {
                 let (version, done) = {

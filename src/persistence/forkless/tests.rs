@@ -80,7 +80,7 @@ fn start(ks: &mut Keyspace, name: &str, high_water: u64) -> Run {
         pid: std::process::id(),
         incremental_fsync: false,
     };
-    let snap = Forkless::start(ks, 1, opts(), target, high_water).expect("writer");
+    let snap = Forkless::start(ks, 1, opts(), target, high_water, 0).expect("writer");
     Run { dir, snap }
 }
 
