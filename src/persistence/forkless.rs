@@ -78,6 +78,10 @@ pub struct DbCut {
     /// Keys and segments serialized (INFO progress).
     pub keys: u64,
     pub segments: u64,
+    /// Bytes serialized ahead of the walk because a write came first:
+    /// the forkless counterpart of a fork's copy-on-write (INFO
+    /// `current_cow_size`).
+    pub early_bytes: u64,
 }
 
 /// A big value being encoded in chunks; its key is pinned until it is done.
@@ -114,6 +118,7 @@ impl DbCut {
             jobs: VecDeque::new(),
             keys: 0,
             segments: 0,
+            early_bytes: 0,
         })
     }
 
@@ -170,7 +175,9 @@ pub fn before_write(
         .find(|j| !j.done && j.key.as_bytes() == key)
     {
         if let Some(e) = table.get(key) {
+            let before = j.buf.len();
             while !job_step(j, e, &cut.opts, usize::MAX, cut.tag) {}
+            cut.early_bytes += (j.buf.len() - before) as u64;
         }
         j.done = true;
     }
@@ -185,7 +192,9 @@ pub fn precut(
 ) {
     let i = table.segment_of(key);
     if table.version_at(i) < cut.version {
+        let before = cut.out.len();
         cut_segment(table, expires, cut, i);
+        cut.early_bytes += (cut.out.len() - before) as u64;
     }
 }
 
@@ -491,6 +500,7 @@ pub struct Forkless {
     /// Keys and segments serialized by retired cuts already dropped.
     retired_keys: u64,
     retired_segments: u64,
+    retired_early: u64,
     pub high_water: u64,
     pub started: Instant,
     /// Segments in the keyspace at the start (progress).
@@ -525,6 +535,7 @@ impl Forkless {
             retired: VecDeque::new(),
             retired_keys: 0,
             retired_segments: 0,
+            retired_early: 0,
             high_water: high_water.max(1),
             started: Instant::now(),
             segments_total,
@@ -570,13 +581,16 @@ impl Forkless {
         self.writer.inflight() > self.high_water / 2
     }
 
-    /// Keys and segments serialized so far.
-    pub fn progress(&self, ks: &Keyspace) -> (u64, u64) {
+    /// Keys and segments serialized so far, and the bytes serialized
+    /// early for writes.
+    pub fn progress(&self, ks: &Keyspace) -> (u64, u64, u64) {
         let mut keys = self.retired_keys;
         let mut segs = self.retired_segments;
+        let mut early = self.retired_early;
         let mut add = |c: &DbCut| {
             keys += c.keys;
             segs += c.segments;
+            early += c.early_bytes;
         };
         for db in &ks.dbs {
             if let Some(c) = &db.cut {
@@ -589,7 +603,7 @@ impl Forkless {
         for r in &self.retired {
             add(&r.cut);
         }
-        (keys, segs)
+        (keys, segs, early)
     }
 
     /// Takes a whole keyspace leaving the live one (DEBUG RELOAD, a full
@@ -714,6 +728,7 @@ impl Forkless {
             let r = self.retired.pop_front().expect("checked");
             self.retired_keys += r.cut.keys;
             self.retired_segments += r.cut.segments;
+            self.retired_early += r.cut.early_bytes;
         }
         for db in &mut ks.dbs {
             if let Some(n) = db.cut_unit(&opts) {

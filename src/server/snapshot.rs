@@ -246,9 +246,15 @@ impl Engine {
         let (step, keys) = run
             .snap
             .step(&mut self.ks, Instant::now() + STEP_BUDGET, max_keys);
-        let (done, _) = run.snap.progress(&self.ks);
-        self.persist.cur_keys_processed = done;
+        let (done, _, early) = run.snap.progress(&self.ks);
         let shared = run.snap.writer.shared.clone();
+        let p = &mut self.persist;
+        p.cur_keys_processed = done;
+        if early != p.cur_cow {
+            p.cur_cow = early;
+            p.cur_cow_peak = p.cur_cow_peak.max(early);
+            p.cur_cow_updated = Some(Instant::now());
+        }
         self.wake_delayed_writes();
         Some((step, keys, delay, shared))
     }
@@ -276,6 +282,10 @@ impl Engine {
         p.last_bgsave_secs = unix_secs() - run.started_unix;
         p.cur_keys_processed = 0;
         p.cur_keys_total = 0;
+        p.last_cow = p.cur_cow_peak;
+        p.cur_cow = 0;
+        p.cur_cow_peak = 0;
+        p.cur_cow_updated = None;
         p.snap.last = p.snap.current.take();
         match end {
             WriterEnd::Saved { bytes } => {
@@ -312,6 +322,9 @@ impl Engine {
         self.persist.last_bgsave_secs = unix_secs() - run.started_unix;
         self.persist.cur_keys_processed = 0;
         self.persist.cur_keys_total = 0;
+        self.persist.cur_cow = 0;
+        self.persist.cur_cow_peak = 0;
+        self.persist.cur_cow_updated = None;
         self.persist.snap.last = self.persist.snap.current.take();
         tracing::warn!("Background saving (forkless) cancelled");
         self.unpause_notify.notify_waiters();
@@ -481,7 +494,7 @@ impl Engine {
         };
         let (keys, segs, segs_total, bytes, buffered) = match &s.run {
             Some(r) => {
-                let (k, sg) = r.snap.progress(&self.ks);
+                let (k, sg, _) = r.snap.progress(&self.ks);
                 (
                     k,
                     sg,
