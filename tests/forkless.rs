@@ -226,7 +226,9 @@ fn debug_reload_during_the_walk_keeps_the_image() {
     run(&s, &["SET", "k0:2", "after reload"]);
     assert!(in_progress(&s));
     wait_bgsave(&s);
+    assert_eq!(info_field(&s, "rdb_last_bgsave_status"), "ok");
     assert_eq!(load(&dir.dump()).digest(), want);
+    assert!(dir.temp_files().is_empty());
 }
 
 #[test]

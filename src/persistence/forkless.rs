@@ -373,7 +373,7 @@ impl Writer {
             .spawn(move || {
                 let end = write_file(&target, opts, &rx, &sh, delay_us);
                 if !matches!(end, WriterEnd::Saved { .. }) {
-                    let _ = std::fs::remove_file(target.temp_path());
+                    let _ = std::fs::remove_file(temp_path(&target));
                     sh.failed.store(true, Ordering::SeqCst);
                 }
                 sh.inflight.store(0, Ordering::SeqCst);
@@ -424,7 +424,7 @@ fn write_file(
     sh: &Shared,
     delay_us: u32,
 ) -> WriterEnd {
-    let temp = target.temp_path();
+    let temp = temp_path(target);
     let sink = match file::create_temp(target, &temp) {
         Ok(s) => s,
         Err(e) => return WriterEnd::Failed(e),
@@ -477,6 +477,12 @@ fn write_file(
         Ok(()) => WriterEnd::Saved { bytes },
         Err(e) => WriterEnd::Failed(e),
     }
+}
+
+/// `temp-<pid>-forkless.rdb`: not the synchronous save's `temp-<pid>.rdb`,
+/// which SAVE, FLUSHALL and DEBUG RELOAD may write while the walk runs.
+pub fn temp_path(target: &Target) -> std::path::PathBuf {
+    target.dir.join(format!("temp-{}-forkless.rdb", target.pid))
 }
 
 /// What a walk step achieved.

@@ -211,7 +211,7 @@ fn cancel_removes_the_temp_file() {
     assert!(ks.dbs.iter().all(|d| d.cut.is_none()));
     assert!(!run
         .dir
-        .join(format!("temp-{}.rdb", std::process::id()))
+        .join(format!("temp-{}-forkless.rdb", std::process::id()))
         .exists());
     assert!(!run.dir.join("dump.rdb").exists());
     let _ = std::fs::remove_dir_all(&run.dir);
