@@ -23,9 +23,9 @@ pub mod protocol;
 mod server;
 mod util;
 
-#[cfg(feature = "jemalloc")]
+/// jemalloc (with the `jemalloc` feature) behind a counter of used memory.
 #[global_allocator]
-static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+static GLOBAL: persistence::memory::Counting = persistence::memory::Counting;
 
 use bytes::Bytes;
 use std::net::SocketAddr;

@@ -192,7 +192,11 @@ fn bgrewriteaof_compacts_and_switches_the_manifest() {
         }
         let d = digest(&s);
         let old_incr = dir.aof("appendonly.aof.1.incr.aof");
-        let old_size = std::fs::metadata(&old_incr).expect("incr").len();
+        // In-process commands reach the file when the engine flushes the
+        // AOF buffer: wait until the 500 INCRs (27 bytes each) are there.
+        let incr_len = || std::fs::metadata(&old_incr).map_or(0, |m| m.len());
+        wait_for("the INCRs in the incr file", || incr_len() >= 500 * 27);
+        let old_size = incr_len();
         assert_eq!(
             run(&s, &["BGREWRITEAOF"]),
             Frame::Simple("Background append only file rewriting started".into())

@@ -65,7 +65,9 @@ fn apply(e: &mut Engine, name: &str, in_exec: bool) -> Result<(), String> {
     match name {
         "dir" => std::env::set_current_dir(&e.config.dir).map_err(|err| err.to_string()),
         "maxmemory" => {
-            let used = e.used_memory();
+            let used = e
+                .used_memory()
+                .saturating_sub(e.mem_not_counted_for_evict());
             if e.config.maxmemory > 0 && used > e.config.maxmemory {
                 tracing::warn!(
                     "WARNING: the new maxmemory value set via CONFIG SET ({}) is smaller than the current memory usage ({}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.",
@@ -73,6 +75,13 @@ fn apply(e: &mut Engine, name: &str, in_exec: bool) -> Result<(), String> {
                     used
                 );
             }
+            // Evicted from cron and before the next command, outside this
+            // one, so the DELs are not propagated as part of CONFIG SET.
+            e.evict.running = e.config.maxmemory > 0;
+            Ok(())
+        }
+        "maxmemory-policy" | "lfu-log-factor" | "lfu-decay-time" => {
+            e.sync_access_policy();
             Ok(())
         }
         "notify-keyspace-events" => {

@@ -40,7 +40,7 @@ fn hash_at<'a>(
 ) -> Result<Option<&'a mut Hash>, ()> {
     let access = if write { Access::Write } else { Access::Read };
     typed(e, c, key, access, |v| match v {
-        Value::Hash(x) => Some(&mut **x),
+        Value::Hash(x) => Some(x),
         _ => None,
     })
 }
@@ -52,7 +52,7 @@ fn hash_or_create<'a>(e: &'a mut Engine, c: &mut Client, key: &[u8]) -> Option<&
     match hash_at(e, c, key, true) {
         Err(()) => return None,
         Ok(Some(_)) => {}
-        Ok(None) => e.ks.dbs[dbi].add(SBytes::new(key), Value::Hash(Box::default())),
+        Ok(None) => e.ks.dbs[dbi].add(SBytes::new(key), Value::from_hash(Hash::default())),
     }
     match hash_at(e, c, key, true) {
         Ok(Some(h)) => Some(h),

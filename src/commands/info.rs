@@ -8,6 +8,7 @@ use crate::dispatch::{acl, flags as f, CommandSpec, Keys};
 use crate::keyspace::{lru_clock, now_us};
 use crate::persistence::memory;
 use crate::server::client::Client;
+use crate::server::evict::client_memory;
 use crate::server::replica::LinkState;
 use crate::server::Engine;
 
@@ -74,6 +75,8 @@ fn info(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
 /// The INFO text for `sections`; `c` is the calling client (it is not in
 /// the engine's client map while its command runs).
 pub fn info_string(e: &mut Engine, c: &Client, sections: &Sections) -> String {
+    // used_memory as the command found it, not counting the text built here.
+    let used = e.track_peak_memory();
     let mut out = String::with_capacity(4096);
     let section = |out: &mut String, title: &str| {
         if !out.is_empty() {
@@ -91,7 +94,7 @@ pub fn info_string(e: &mut Engine, c: &Client, sections: &Sections) -> String {
     }
     if sections.wants("memory") {
         section(&mut out, "Memory");
-        memory_section(e, &mut out);
+        memory_section(e, c, used, &mut out);
     }
     if sections.wants("persistence") {
         section(&mut out, "Persistence");
@@ -294,24 +297,39 @@ pub struct MemoryFigures {
     /// Memory that is not the dataset: start-up memory, clients, tables.
     pub overhead: u64,
     pub clients_normal: u64,
+    pub clients_replicas: u64,
+    /// Main and expires tables' own structure, per database with keys:
+    /// (db, main, expires).
+    pub tables: Vec<(usize, u64, u64)>,
+    pub not_counted_for_evict: u64,
     pub dataset: u64,
 }
 
 impl MemoryFigures {
-    pub fn collect(e: &mut Engine) -> MemoryFigures {
-        let used = e.track_peak_memory();
-        let clients_normal: u64 = e
-            .clients
-            .values()
-            .map(|o| (std::mem::size_of::<Client>() + o.out.capacity() + o.qbuf) as u64)
-            .sum();
-        let tables: u64 =
+    /// `cur` is the client running the command, out of the client map;
+    /// `used` the used memory the command started with.
+    pub fn collect(e: &mut Engine, cur: Option<&Client>, used: u64) -> MemoryFigures {
+        let (mut clients_normal, mut clients_replicas) = e.clients_memory();
+        if let Some(c) = cur {
+            if c.kind == crate::server::client::ClientKind::Replica {
+                clients_replicas += client_memory(c);
+            } else {
+                clients_normal += client_memory(c);
+            }
+        }
+        let tables: Vec<(usize, u64, u64)> =
             e.ks.dbs
                 .iter()
-                .map(|d| d.table().overhead_bytes() as u64)
-                .sum();
+                .filter(|d| !d.is_empty() || d.expires_len() > 0)
+                .map(|d| {
+                    let (main, expires) = d.table_overheads();
+                    (d.id, main as u64, expires as u64)
+                })
+                .collect();
+        let table_total: u64 = tables.iter().map(|t| t.1 + t.2).sum();
         let startup = e.startup_memory.min(used);
-        let overhead = (startup + clients_normal + tables).min(used);
+        let aof = e.aof_buffer_memory();
+        let overhead = (startup + clients_normal + clients_replicas + table_total + aof).min(used);
         MemoryFigures {
             used,
             peak: e.peak_memory,
@@ -322,6 +340,9 @@ impl MemoryFigures {
             resident: memory::resident(),
             overhead,
             clients_normal,
+            clients_replicas,
+            tables,
+            not_counted_for_evict: e.mem_not_counted_for_evict(),
             dataset: used - overhead,
         }
     }
@@ -368,8 +389,9 @@ fn ratio(a: u64, b: u64) -> (f64, i64) {
     }
 }
 
-fn memory_section(e: &mut Engine, out: &mut String) {
-    let m = MemoryFigures::collect(e);
+fn memory_section(e: &mut Engine, c: &Client, used: u64, out: &mut String) {
+    let m = MemoryFigures::collect(e, Some(c), used);
+    let budget = e.memory_budget();
     let total_system = memory::total_system_memory();
     let (afrag, afrag_bytes) = m.allocator_frag();
     let (arss, arss_bytes) = m.allocator_rss();
@@ -409,6 +431,13 @@ fn memory_section(e: &mut Engine, out: &mut String) {
          maxmemory:{}\r\n\
          maxmemory_human:{}\r\n\
          maxmemory_policy:{}\r\n\
+         maxmemory_data:{}\r\n\
+         maxmemory_data_human:{}\r\n\
+         reserved_memory:{}\r\n\
+         reserved_memory_human:{}\r\n\
+         reserved_memory_percent:{:.2}\r\n\
+         reserved_memory_applied:{}\r\n\
+         reserved_memory_headroom:{}\r\n\
          allocator_frag_ratio:{afrag:.2}\r\n\
          allocator_frag_bytes:{afrag_bytes}\r\n\
          allocator_rss_ratio:{arss:.2}\r\n\
@@ -417,13 +446,13 @@ fn memory_section(e: &mut Engine, out: &mut String) {
          rss_overhead_bytes:{rss_extra_bytes}\r\n\
          mem_fragmentation_ratio:{frag:.2}\r\n\
          mem_fragmentation_bytes:{frag_bytes}\r\n\
-         mem_not_counted_for_evict:0\r\n\
+         mem_not_counted_for_evict:{}\r\n\
          mem_replication_backlog:0\r\n\
-         mem_total_replication_buffers:0\r\n\
-         mem_clients_slaves:0\r\n\
+         mem_total_replication_buffers:{}\r\n\
+         mem_clients_slaves:{}\r\n\
          mem_clients_normal:{}\r\n\
          mem_cluster_links:0\r\n\
-         mem_aof_buffer:0\r\n\
+         mem_aof_buffer:{}\r\n\
          mem_allocator:{}\r\n\
          active_defrag_running:0\r\n\
          lazyfree_pending_objects:{}\r\n\
@@ -446,9 +475,20 @@ fn memory_section(e: &mut Engine, out: &mut String) {
         e.config.maxmemory,
         bytes_to_human(e.config.maxmemory),
         e.config.maxmemory_policy.name(),
+        budget.data_limit,
+        bytes_to_human(budget.data_limit),
+        budget.reserve.bytes,
+        bytes_to_human(budget.reserve.bytes),
+        budget.reserve.percent(),
+        u8::from(budget.reserve.applied),
+        budget.headroom,
+        m.not_counted_for_evict,
+        m.clients_replicas,
+        m.clients_replicas,
         m.clients_normal,
+        e.aof_buffer_memory(),
         allocator_name(),
-        e.lazyfree_pending,
+        crate::server::lazyfree_pending(),
         e.lazyfreed_objects,
     );
 }
@@ -549,8 +589,8 @@ fn stats_section(e: &Engine, out: &mut String) {
          expire_cycle_cpu_milliseconds:0\r\n\
          evicted_keys:{}\r\n\
          evicted_clients:{}\r\n\
-         total_eviction_exceeded_time:0\r\n\
-         current_eviction_exceeded_time:0\r\n\
+         total_eviction_exceeded_time:{}\r\n\
+         current_eviction_exceeded_time:{}\r\n\
          keyspace_hits:{}\r\n\
          keyspace_misses:{}\r\n\
          pubsub_channels:{}\r\n\
@@ -589,6 +629,8 @@ fn stats_section(e: &Engine, out: &mut String) {
         s.expired_time_cap_reached,
         s.evicted_keys,
         s.evicted_clients,
+        e.evict.total_exceeded_ms(),
+        e.evict.current_exceeded_ms(),
         s.keyspace_hits,
         s.keyspace_misses,
         e.pubsub.channels.len(),

@@ -686,19 +686,7 @@ fn latency_help(_e: &mut Engine, c: &mut Client, args: &[Bytes]) {
 
 // ---------------------------------------------------------------- MEMORY
 
-/// The allocation size jemalloc uses for a request of `n` bytes (its size
-/// classes: multiples of 16 up to 128, then four classes per doubling).
-pub fn size_class(n: usize) -> usize {
-    match n {
-        0 => 0,
-        1..=8 => 8,
-        9..=128 => n.div_ceil(16) * 16,
-        _ => {
-            let spacing = n.next_power_of_two() / 8;
-            n.div_ceil(spacing) * spacing
-        }
-    }
-}
+pub use crate::persistence::memory::size_class;
 
 /// Bytes a key costs: its entry box, the key's and the value's heap bytes
 /// (each rounded to the allocator's size class), and its slot in the table.
@@ -745,17 +733,12 @@ fn memory_usage(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
 
 /// MEMORY STATS
 fn memory_stats(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
-    let m = MemoryFigures::collect(e);
-    let dbs: Vec<(usize, usize, usize)> =
-        e.ks.dbs
-            .iter()
-            .filter(|d| !d.is_empty() || d.expires_len() > 0)
-            .map(|d| (d.id, d.table().overhead_bytes(), d.expires_len() * 32))
-            .collect();
+    let used = e.track_peak_memory();
+    let m = MemoryFigures::collect(e, Some(c), used);
     let keys = e.ks.total_keys() as u64;
     let net = m.used.saturating_sub(m.startup);
     let mut out = c.reply();
-    out.map(26 + dbs.len());
+    out.map(26 + m.tables.len());
     let int = |out: &mut Out, k: &str, v: i64| {
         out.bulk_str(k);
         out.int(v);
@@ -768,13 +751,13 @@ fn memory_stats(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
     int(&mut out, "total.allocated", m.used as i64);
     int(&mut out, "startup.allocated", m.startup as i64);
     int(&mut out, "replication.backlog", 0);
-    int(&mut out, "clients.slaves", 0);
+    int(&mut out, "clients.slaves", m.clients_replicas as i64);
     int(&mut out, "clients.normal", m.clients_normal as i64);
     int(&mut out, "cluster.links", 0);
-    int(&mut out, "aof.buffer", 0);
+    int(&mut out, "aof.buffer", e.aof_buffer_memory() as i64);
     int(&mut out, "lua.caches", 0);
     int(&mut out, "functions.caches", 0);
-    for (id, main, expires) in dbs {
+    for &(id, main, expires) in &m.tables {
         out.bulk_str(&format!("db.{id}"));
         out.map(2);
         int(&mut out, "overhead.hashtable.main", main as i64);
@@ -809,7 +792,8 @@ fn memory_stats(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
 
 /// MEMORY DOCTOR
 fn memory_doctor(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
-    let m = MemoryFigures::collect(e);
+    let used = e.track_peak_memory();
+    let m = MemoryFigures::collect(e, Some(c), used);
     let text = if m.used < 5 * 1024 * 1024 {
         "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.".to_string()
     } else {

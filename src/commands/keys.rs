@@ -728,11 +728,12 @@ fn object_idletime(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
 /// OBJECT FREQ key
 fn object_freq(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     let lfu = e.config.maxmemory_policy.is_lfu();
+    let decay = e.config.lfu_decay_time;
     match object_lookup(e, c, &args[2]) {
         Some(_) if !lfu => c.reply().error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."),
         Some(en) => {
-            let counter = en.clock() & 0xff;
-            c.reply().int(counter as i64)
+            // The counter as decayed to now (Redis's LFUDecrAndReturn).
+            c.reply().int(i64::from(en.lfu_freq(decay)))
         }
         None => c.reply().null(),
     }

@@ -147,7 +147,7 @@ fn push_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], end: End, only_e
                 l.push(end, a, fill);
             }
             let n = l.len();
-            e.ks.dbs[dbi].add(SBytes::new(key), Value::List(Box::new(l)));
+            e.ks.dbs[dbi].add(SBytes::new(key), Value::from_list(l));
             n
         }
     };
@@ -546,7 +546,7 @@ fn move_generic(e: &mut Engine, c: &mut Client, src: &[u8], dst: &[u8], from: En
         Ok(None) => {
             let mut d = List::new();
             d.push(to, &v, fill);
-            e.ks.dbs[dbi].add(SBytes::new(dst), Value::List(Box::new(d)));
+            e.ks.dbs[dbi].add(SBytes::new(dst), Value::from_list(d));
         }
         Err(()) => return,
     }

@@ -25,11 +25,12 @@ mod zset;
 
 use crate::dispatch::errors;
 use crate::dispatch::CommandSpec;
-use crate::keyspace::{now_ms, Entry, Value};
+use crate::keyspace::{Entry, Value};
 use crate::server::client::Client;
 use crate::server::Engine;
 use crate::util::num;
 pub(crate) use debug::keyspace_digest;
+pub(crate) use introspection::entry_memory;
 
 /// Every family's table, in the order COMMAND lists them.
 pub const FAMILIES: &[&[CommandSpec]] = &[
@@ -86,7 +87,7 @@ pub fn is(a: &[u8], kw: &str) -> bool {
 /// Looks a key up for reading, counting hits and misses.
 pub fn lookup_read<'a>(e: &'a mut Engine, dbi: usize, key: &[u8]) -> Option<&'a mut Entry> {
     let mode = e.expire_mode();
-    let now = now_ms();
+    let now = e.lookup_now();
     let found = e.ks.dbs[dbi].lookup_read(key, now, mode);
     if found.is_some() {
         e.stats.keyspace_hits += 1;
@@ -145,7 +146,8 @@ pub fn typed<'a, T: ?Sized>(
 /// Looks a key up for writing (no hit/miss counting).
 pub fn lookup_write<'a>(e: &'a mut Engine, dbi: usize, key: &[u8]) -> Option<&'a mut Entry> {
     let mode = e.expire_mode();
-    e.ks.dbs[dbi].lookup(key, now_ms(), mode)
+    let now = e.lookup_now();
+    e.ks.dbs[dbi].lookup(key, now, mode)
 }
 
 /// A keyspace notification for `key` (see [`Engine::notify`]): free when

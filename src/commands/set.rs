@@ -80,7 +80,7 @@ fn store(e: &mut Engine, c: &mut Client, dst: &[u8], result: Set, event: &str) {
     let dbi = c.db;
     let n = result.len();
     if n > 0 {
-        e.ks.dbs[dbi].set(dst, Value::Set(Box::new(result)), false);
+        e.ks.dbs[dbi].set(dst, Value::from_set(result), false);
         modified(e, c, dbi, dst);
         notify(e, c, class::SET, event, dbi, dst);
     } else if e.ks.dbs[dbi].remove(dst).is_some() {
@@ -118,7 +118,7 @@ fn sadd(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         Ok(None) => {
             let mut s = Set::for_member(&args[2]);
             let n = args[2..].iter().filter(|m| s.add(m, max)).count();
-            e.ks.dbs[dbi].add(SBytes::new(&args[1]), Value::Set(Box::new(s)));
+            e.ks.dbs[dbi].add(SBytes::new(&args[1]), Value::from_set(s));
             n
         }
     };
@@ -464,7 +464,7 @@ fn smove(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     } else {
         let mut s = Set::for_member(m);
         s.add(m, max);
-        e.ks.dbs[dbi].add(SBytes::new(dst), Value::Set(Box::new(s)));
+        e.ks.dbs[dbi].add(SBytes::new(dst), Value::from_set(s));
         true
     };
     if added {

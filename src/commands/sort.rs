@@ -399,7 +399,7 @@ fn sort_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], access: Access) 
                 }
             }
             if out_len > 0 {
-                e.ks.dbs[dbi].set(&dst, Value::List(Box::new(list)), false);
+                e.ks.dbs[dbi].set(&dst, Value::from_list(list), false);
                 modified(e, c, dbi, &dst);
                 notify(e, c, crate::config::notify::LIST, "sortstore", dbi, &dst);
                 // Redis counts one change per stored element.

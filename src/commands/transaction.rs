@@ -57,12 +57,11 @@ fn exec(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
     c.reply().array(queued.len());
     c.deny_blocking = true;
     for (idx, args) in queued {
-        // The gates that can change between queueing and EXEC.
+        // The gates that can change between queueing and EXEC. As in
+        // Redis, OOM is judged once, before EXEC runs (from the flags of
+        // the queued commands): memory a queued command frees or uses does
+        // not change the fate of the next.
         let spec = e.commands.rows[idx].spec;
-        if spec.has(f::DENYOOM) && e.over_maxmemory() {
-            c.reply().error(errors::OOM);
-            continue;
-        }
         if spec.has(f::WRITE) && e.persistence_error() {
             c.reply().error(errors::MISCONF);
             continue;

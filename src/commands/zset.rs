@@ -186,7 +186,7 @@ fn store_result(e: &mut Engine, c: &mut Client, dst: &[u8], z: ZSet, event: &str
     let dbi = c.db;
     let n = z.len();
     if n > 0 {
-        e.ks.dbs[dbi].set(dst, Value::ZSet(Box::new(z)), false);
+        e.ks.dbs[dbi].set(dst, Value::from_zset(z), false);
         modified(e, c, dbi, dst);
         notify(e, c, class::ZSET, event, dbi, dst);
     } else if lookup_write(e, dbi, dst).is_some() {
@@ -305,7 +305,7 @@ fn zadd_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], incr_cmd: bool) 
     }
     if let Some(z) = fresh {
         if !z.is_empty() {
-            e.ks.dbs[dbi].add(SBytes::new(key), Value::ZSet(Box::new(z)));
+            e.ks.dbs[dbi].add(SBytes::new(key), Value::from_zset(z));
         }
     }
     if added + updated > 0 {

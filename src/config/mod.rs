@@ -744,6 +744,11 @@ pub struct Config {
     pub module_configs: Vec<(String, String)>,
     /// Active expire cycle switch (`DEBUG SET-ACTIVE-EXPIRE`). Default: on.
     pub active_expire_enabled: bool,
+    /// `reserved-memory` was given (file, command line or CONFIG SET): the
+    /// reserve then lowers the limit eviction enforces. Default: no.
+    pub reserved_memory_set: bool,
+    /// `reserved-memory-percent` was given, as `reserved_memory_set`.
+    pub reserved_memory_percent_set: bool,
     /// Redis's "first `save` line of a config file resets the defaults".
     save_loaded: bool,
 }
@@ -922,6 +927,8 @@ impl Default for Config {
             loadmodules: Vec::new(),
             module_configs: Vec::new(),
             active_expire_enabled: true,
+            reserved_memory_set: false,
+            reserved_memory_percent_set: false,
             save_loaded: false,
         }
     }

@@ -1420,6 +1420,13 @@ pub fn set_value(
     from_file: bool,
 ) -> Result<(), String> {
     let first = || args.first().map(Vec::as_slice).unwrap_or_default();
+    // Whether a reserve was chosen explicitly decides if it lowers the
+    // eviction limit (persistence::memory::Reserve).
+    match desc.name {
+        "reserved-memory" => c.reserved_memory_set = true,
+        "reserved-memory-percent" => c.reserved_memory_percent_set = true,
+        _ => {}
+    }
     match desc.kind {
         Kind::Bool { set, .. } => {
             let v = parse_yes_no(first()).ok_or("argument must be 'yes' or 'no'")?;
@@ -1558,7 +1565,14 @@ pub fn rewrite_desc(desc: &ConfigDesc, c: &Config, st: &mut RewriteState) {
                     NumFmt::Int => v.to_string(),
                 }
             };
-            st.rewrite_line(name, format!("{name} {text}"), v != default);
+            // An explicit reserve is kept even at its default value: it
+            // is what makes the reserve lower the eviction limit.
+            let explicit = match name {
+                "reserved-memory" => c.reserved_memory_set,
+                "reserved-memory-percent" => c.reserved_memory_percent_set,
+                _ => false,
+            };
+            st.rewrite_line(name, format!("{name} {text}"), v != default || explicit);
         }
         Kind::Str { default, get, .. } => match get(c) {
             None => st.mark_processed(name),

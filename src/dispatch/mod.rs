@@ -615,9 +615,20 @@ fn gates(e: &mut Engine, c: &mut Client, spec: &CommandSpec) -> Result<(), Strin
     let deny_loading = !spec.has(flags::LOADING) || not_all(flags::LOADING);
     // The primary's stream is applied whatever the local state.
     let from_primary = c.kind == ClientKind::Primary;
-    let deny_oom = spec.has(flags::DENYOOM) || any(flags::DENYOOM);
-    if deny_oom && !from_primary && e.over_maxmemory() {
-        return Err(errors::OOM.to_string());
+    // Redis's processCommand: with maxmemory set, evict before every
+    // command; refuse DENYOOM commands (and anything queued in MULTI but
+    // the transaction's own controls) when nothing could be freed.
+    if e.config.maxmemory_clients != 0 {
+        e.evict_clients(Some(c));
+    }
+    if e.config.maxmemory > 0 {
+        let reject = spec.has(flags::DENYOOM)
+            || any(flags::DENYOOM)
+            || (c.multi.is_some() && !matches!(spec.name, "exec" | "discard" | "quit" | "reset"));
+        let oom = e.perform_evictions(Some(c)) == crate::server::evict::EvictResult::Fail;
+        if oom && reject && !from_primary {
+            return Err(errors::OOM.to_string());
+        }
     }
     // PING too, so that a health check notices the failing disk (Redis).
     if (is_write || spec.name == "ping") && !from_primary && !e.is_replica() {
@@ -693,11 +704,20 @@ pub fn call(e: &mut Engine, c: &mut Client, idx: usize, args: &[Bytes]) {
     let handler = spec.handler.expect("resolved rows have handlers");
     let before = c.out.len();
     let dirty_before = e.dirty;
-    let start = std::time::Instant::now();
+    // One clock read before and one after, as Redis's call(): lookups in
+    // the handler (and in the commands of an EXEC) use the start time.
+    let start = crate::keyspace::now_us();
+    let outer = e.cmd_time_ms.is_none();
+    if outer {
+        e.cmd_time_ms = Some(start.div_euclid(1000));
+    }
     c.cmd_index = Some(idx);
     let prop = e.prop_enter();
     handler(e, c, args);
-    let ns = start.elapsed().as_nanos() as u64;
+    if outer {
+        e.cmd_time_ms = None;
+    }
+    let ns = (crate::keyspace::now_us().saturating_sub(start)).max(0) as u64 * 1000;
     let usec = ns / 1000;
     let stat = &mut e.cmd_stats[idx];
     stat.calls += 1;

@@ -85,8 +85,9 @@ impl fmt::Debug for Hash {
 fn lp_find(lp: &Listpack, field: &[u8]) -> Option<usize> {
     let mut off = lp.first();
     while let Some(f) = off {
-        let v = lp.next(f).expect("fields come with values");
-        if lp.at(f).eq_bytes(field) {
+        let (name, v) = lp.at_next(f);
+        let v = v.expect("fields come with values");
+        if name.eq_bytes(field) {
             return Some(v);
         }
         off = lp.next(v);

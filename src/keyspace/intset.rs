@@ -89,7 +89,7 @@ impl IntSet {
 
     /// Heap bytes owned.
     pub fn heap_size(&self) -> usize {
-        self.data.capacity()
+        crate::persistence::memory::size_class(self.data.capacity())
     }
 
     /// The member at position `i` in ascending order.

@@ -135,7 +135,7 @@ impl Node {
     fn heap_size(&self) -> usize {
         match self {
             Node::Packed(lp) => lp.heap_size(),
-            Node::Plain(v) => v.capacity(),
+            Node::Plain(v) => crate::persistence::memory::size_class(v.capacity()),
         }
     }
 
@@ -190,7 +190,7 @@ impl List {
 
     /// Heap bytes owned by the value.
     pub fn heap_size(&self) -> usize {
-        self.nodes.capacity() * std::mem::size_of::<Node>()
+        crate::persistence::memory::size_class(self.nodes.capacity() * std::mem::size_of::<Node>())
             + self.nodes.iter().map(Node::heap_size).sum::<usize>()
     }
 
@@ -596,8 +596,9 @@ impl<'a> Iterator for Iter<'a> {
                         LpElem::Str(v)
                     }
                     Node::Packed(lp) => {
-                        self.off = lp.next(off);
-                        lp.at(off)
+                        let (e, next) = lp.at_next(off);
+                        self.off = next;
+                        e
                     }
                 });
             }

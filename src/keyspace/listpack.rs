@@ -126,11 +126,15 @@ impl fmt::Display for ListpackError {
 impl std::error::Error for ListpackError {}
 
 /// A listpack: a compact, byte-exact sequence of strings and integers.
+///
+/// The value is one exact-size heap block holding Redis's bytes and nothing
+/// else (16 bytes inline), so a small hash or sorted set costs what Redis's
+/// listpack costs. The header's element count is exact below 65535; at or
+/// above it the header says "unknown" and [`Listpack::len`] counts by
+/// walking, as Redis's lpLength does.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Listpack {
-    buf: Vec<u8>,
-    /// The element count, kept here because the header saturates at 65535.
-    len: usize,
+    buf: Box<[u8]>,
 }
 
 impl fmt::Debug for Listpack {
@@ -302,17 +306,44 @@ fn decode(buf: &[u8], off: usize, end: usize) -> Option<(LpElem<'_>, usize)> {
     }
 }
 
+/// The header count for `n` elements (saturating at "unknown").
+fn header_count(n: usize) -> u16 {
+    if n < NUMELE_UNKNOWN as usize {
+        n as u16
+    } else {
+        NUMELE_UNKNOWN
+    }
+}
+
+/// Writes the total-bytes field and the element count into `buf`'s header.
+fn write_header(buf: &mut [u8], count: u16) {
+    let total = u32::try_from(buf.len()).expect("listpacks are below 4 GiB");
+    buf[0..4].copy_from_slice(&total.to_le_bytes());
+    buf[4..6].copy_from_slice(&count.to_le_bytes());
+}
+
+/// Counts the entries of a valid listpack body by walking it.
+fn walk_count(buf: &[u8]) -> usize {
+    let end = buf.len() - 1;
+    let mut off = HDR_SIZE;
+    let mut n = 0;
+    while off < end {
+        let (_, l) = decode(buf, off, end).expect("listpack entries are valid");
+        off += l + backlen_size(l);
+        n += 1;
+    }
+    n
+}
+
 impl Listpack {
     /// An empty listpack.
     pub fn new() -> Listpack {
-        let mut lp = Listpack {
-            buf: Vec::with_capacity(HDR_SIZE + 1),
-            len: 0,
-        };
-        lp.buf.extend_from_slice(&[0; HDR_SIZE]);
-        lp.buf.push(EOF);
-        lp.write_header();
-        lp
+        let mut buf = vec![0u8; HDR_SIZE + 1];
+        buf[HDR_SIZE] = EOF;
+        write_header(&mut buf, 0);
+        Listpack {
+            buf: buf.into_boxed_slice(),
+        }
     }
 
     /// Builds a listpack from the given strings, in order.
@@ -326,7 +357,9 @@ impl Listpack {
 
     /// Takes a listpack from outside (an RDB file, a RESTORE payload),
     /// validating the header, every entry's encoding, length and backlen,
-    /// the terminator and the element count.
+    /// the terminator and the element count. A header count of "unknown"
+    /// over fewer than 65535 entries is replaced by the exact count, as
+    /// Redis's lpLength does on first use.
     pub fn from_bytes(buf: Vec<u8>) -> Result<Listpack, ListpackError> {
         if buf.len() < HDR_SIZE + 1 {
             return Err(ListpackError::TooShort);
@@ -357,16 +390,29 @@ impl Listpack {
         if numele != NUMELE_UNKNOWN && numele as usize != count {
             return Err(ListpackError::Count);
         }
-        Ok(Listpack { buf, len: count })
+        let mut buf = buf.into_boxed_slice();
+        write_header(&mut buf, header_count(count));
+        Ok(Listpack { buf })
+    }
+
+    /// The header's element count (65535: "unknown", i.e. at least 65535).
+    #[inline]
+    fn numele(&self) -> u16 {
+        u16::from_le_bytes([self.buf[4], self.buf[5]])
     }
 
     /// Number of elements.
+    #[inline]
     pub fn len(&self) -> usize {
-        self.len
+        match self.numele() {
+            NUMELE_UNKNOWN => walk_count(&self.buf),
+            n => n as usize,
+        }
     }
 
+    #[inline]
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.buf.len() == HDR_SIZE + 1
     }
 
     /// Size of the serialized listpack in bytes.
@@ -379,24 +425,35 @@ impl Listpack {
         &self.buf
     }
 
-    /// Heap bytes owned.
+    /// Heap bytes owned (the block is always exactly the listpack's size).
     pub fn heap_size(&self) -> usize {
-        self.buf.capacity()
+        crate::persistence::memory::size_class(self.buf.len())
     }
 
-    pub fn shrink_to_fit(&mut self) {
-        self.buf.shrink_to_fit();
-    }
+    /// Kept for callers that compact after a write: the block is always
+    /// exact, so there is nothing to give back.
+    pub fn shrink_to_fit(&mut self) {}
 
-    fn write_header(&mut self) {
-        let total = u32::try_from(self.buf.len()).expect("listpacks are below 4 GiB");
-        self.buf[0..4].copy_from_slice(&total.to_le_bytes());
-        let count = if self.len < NUMELE_UNKNOWN as usize {
-            self.len as u16
-        } else {
+    /// Runs `f` on the bytes as a vector, then stores them back as an
+    /// exact-size block with the header rewritten: the element count moves
+    /// by `delta` (a known count stays exact below 65535; an unknown one
+    /// is recounted after removals).
+    fn edit<R>(&mut self, delta: isize, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+        let old = self.numele();
+        let mut v = std::mem::take(&mut self.buf).into_vec();
+        let r = f(&mut v);
+        let count = if old != NUMELE_UNKNOWN {
+            header_count((old as isize + delta) as usize)
+        } else if delta >= 0 {
             NUMELE_UNKNOWN
+        } else {
+            header_count(walk_count(&v))
         };
-        self.buf[4..6].copy_from_slice(&count.to_le_bytes());
+        write_header(&mut v, count);
+        // Every growth reserved exactly, so this only reallocates after a
+        // removal (to the smaller size, as Redis's lpDelete does).
+        self.buf = v.into_boxed_slice();
+        r
     }
 
     fn eof_offset(&self) -> usize {
@@ -413,7 +470,7 @@ impl Listpack {
 
     /// Offset of the first element.
     pub fn first(&self) -> Option<usize> {
-        (self.len > 0).then_some(HDR_SIZE)
+        (!self.is_empty()).then_some(HDR_SIZE)
     }
 
     /// Offset of the last element.
@@ -449,12 +506,22 @@ impl Listpack {
         self.entry(off).0
     }
 
+    /// The element at byte offset `off` and the offset of the one after
+    /// it, decoding the entry once ([`Self::at`] plus [`Self::next`]).
+    #[inline]
+    pub fn at_next(&self, off: usize) -> (LpElem<'_>, Option<usize>) {
+        let (e, size) = self.entry(off);
+        let n = off + size;
+        (e, (n < self.eof_offset()).then_some(n))
+    }
+
     /// Offset of element `i`, walking from the nearer end.
     pub fn seek(&self, i: usize) -> Option<usize> {
-        if i >= self.len {
+        let len = self.len();
+        if i >= len {
             return None;
         }
-        if i <= self.len / 2 {
+        if i <= len / 2 {
             let mut off = HDR_SIZE;
             for _ in 0..i {
                 off += self.entry(off).1;
@@ -462,7 +529,7 @@ impl Listpack {
             Some(off)
         } else {
             let mut off = self.eof_offset();
-            for _ in i..self.len {
+            for _ in i..len {
                 off = self.prev(off)?;
             }
             Some(off)
@@ -498,33 +565,35 @@ impl Listpack {
 
     // ----- changing -----
 
-    fn splice_elem(&mut self, range: std::ops::Range<usize>, elem: LpElem<'_>) {
+    /// Replaces the bytes in `range` by the entry for `elem`, changing the
+    /// element count by `delta`.
+    fn splice_elem(&mut self, range: std::ops::Range<usize>, elem: LpElem<'_>, delta: isize) {
         let head = Head::of(elem);
         let mut back = [0u8; 5];
         let bl = encode_backlen(head.entry_len(), &mut back);
         let new_len = head.entry_len() + bl;
         let old_len = range.end - range.start;
-        // Exact growth, as Redis reallocs a listpack to its new size:
-        // doubling would leave up to half of every small collection unused.
-        if new_len > old_len {
-            self.buf.reserve_exact(new_len - old_len);
-        }
-        self.buf.splice(
-            range,
-            head.bytes[..head.n]
-                .iter()
-                .chain(head.data)
-                .chain(&back[..bl])
-                .copied(),
-        );
+        self.edit(delta, |buf| {
+            // Exact growth, as Redis reallocs a listpack to its new size:
+            // doubling would leave up to half of every small collection unused.
+            if new_len > old_len {
+                buf.reserve_exact(new_len - old_len);
+            }
+            buf.splice(
+                range,
+                head.bytes[..head.n]
+                    .iter()
+                    .chain(head.data)
+                    .chain(&back[..bl])
+                    .copied(),
+            );
+        })
     }
 
     /// Inserts `elem` before the element at byte offset `off` (the
     /// terminator's offset appends). Returns the new element's offset.
     pub fn insert_elem_at_offset(&mut self, off: usize, elem: LpElem<'_>) -> usize {
-        self.splice_elem(off..off, elem);
-        self.len += 1;
-        self.write_header();
+        self.splice_elem(off..off, elem, 1);
         off
     }
 
@@ -541,17 +610,16 @@ impl Listpack {
     /// Replaces the element at byte offset `off` with `s`.
     pub fn replace_at_offset(&mut self, off: usize, s: &[u8]) {
         let size = self.entry(off).1;
-        self.splice_elem(off..off + size, elem_of(s));
-        self.write_header();
+        self.splice_elem(off..off + size, elem_of(s), 0);
     }
 
     /// Deletes the element at byte offset `off`; returns the offset of the
     /// element that followed it, if any.
     pub fn remove_at_offset(&mut self, off: usize) -> Option<usize> {
         let size = self.entry(off).1;
-        self.buf.drain(off..off + size);
-        self.len -= 1;
-        self.write_header();
+        self.edit(-1, |buf| {
+            buf.drain(off..off + size);
+        });
         (off < self.eof_offset()).then_some(off)
     }
 
@@ -569,20 +637,20 @@ impl Listpack {
         let head = Head::of(elem);
         let mut back = [0u8; 5];
         let bl = encode_backlen(head.entry_len(), &mut back);
-        self.buf.pop();
-        self.buf.reserve_exact(head.n + head.data.len() + bl + 1);
-        self.buf.extend_from_slice(&head.bytes[..head.n]);
-        self.buf.extend_from_slice(head.data);
-        self.buf.extend_from_slice(&back[..bl]);
-        self.buf.push(EOF);
-        self.len += 1;
-        self.write_header();
+        self.edit(1, |buf| {
+            buf.pop();
+            buf.reserve_exact(head.n + head.data.len() + bl + 1);
+            buf.extend_from_slice(&head.bytes[..head.n]);
+            buf.extend_from_slice(head.data);
+            buf.extend_from_slice(&back[..bl]);
+            buf.push(EOF);
+        })
     }
 
     /// Inserts `s` so that it becomes element `i` (`i == len()` appends).
     /// Returns false, changing nothing, when `i > len()`.
     pub fn insert_at(&mut self, i: usize, s: &[u8]) -> bool {
-        let off = if i == self.len {
+        let off = if i == self.len() {
             self.eof_offset()
         } else {
             match self.seek(i) {
@@ -621,11 +689,12 @@ impl Listpack {
         let Some(start) = self.seek(i) else {
             return 0;
         };
-        let n = n.min(self.len - i);
+        let len = self.len();
+        let n = n.min(len - i);
         if n == 0 {
             return 0;
         }
-        let end = if i + n == self.len {
+        let end = if i + n == len {
             self.eof_offset()
         } else {
             let mut off = start;
@@ -634,21 +703,24 @@ impl Listpack {
             }
             off
         };
-        self.buf.drain(start..end);
-        self.len -= n;
-        self.write_header();
+        self.edit(-(n as isize), |buf| {
+            buf.drain(start..end);
+        });
         n
     }
 
     /// Moves every element of `other` to the end of `self`. Entries are
     /// self-contained (their backlens are relative), so this copies bytes.
     pub fn append(&mut self, other: &Listpack) {
-        self.buf.pop();
-        self.buf
-            .extend_from_slice(&other.buf[HDR_SIZE..other.eof_offset()]);
-        self.buf.push(EOF);
-        self.len += other.len;
-        self.write_header();
+        let total = self.len() + other.len();
+        let body = &other.buf[HDR_SIZE..other.eof_offset()];
+        let mut v = std::mem::take(&mut self.buf).into_vec();
+        v.pop();
+        v.reserve_exact(body.len() + 1);
+        v.extend_from_slice(body);
+        v.push(EOF);
+        write_header(&mut v, header_count(total));
+        self.buf = v.into_boxed_slice();
     }
 
     /// Splits off the elements from index `i` on into a new listpack.
@@ -656,16 +728,19 @@ impl Listpack {
         let Some(off) = self.seek(i) else {
             return Listpack::new();
         };
-        let mut tail = Listpack::new();
-        tail.buf.pop();
-        tail.buf.extend_from_slice(&self.buf[off..]);
-        tail.len = self.len - i;
-        tail.write_header();
-        self.buf.truncate(off);
-        self.buf.push(EOF);
-        self.len = i;
-        self.write_header();
-        tail
+        let len = self.len();
+        let mut tail = Vec::with_capacity(HDR_SIZE + self.buf.len() - off);
+        tail.extend_from_slice(&[0; HDR_SIZE]);
+        tail.extend_from_slice(&self.buf[off..]);
+        write_header(&mut tail, header_count(len - i));
+        let mut head = Vec::with_capacity(off + 1);
+        head.extend_from_slice(&self.buf[..off]);
+        head.push(EOF);
+        write_header(&mut head, header_count(i));
+        self.buf = head.into_boxed_slice();
+        Listpack {
+            buf: tail.into_boxed_slice(),
+        }
     }
 }
 
@@ -679,10 +754,8 @@ impl<'a> Iterator for Iter<'a> {
     type Item = LpElem<'a>;
 
     fn next(&mut self) -> Option<LpElem<'a>> {
-        let off = self.off?;
-        let (e, size) = self.lp.entry(off);
-        let n = off + size;
-        self.off = (n < self.lp.eof_offset()).then_some(n);
+        let (e, next) = self.lp.at_next(self.off?);
+        self.off = next;
         Some(e)
     }
 }
@@ -881,6 +954,59 @@ mod tests {
         assert_eq!(back.len(), 65536);
         lp.remove_range(0, 2);
         assert_eq!(&lp.as_bytes()[4..6], &65534u16.to_le_bytes());
+    }
+
+    #[test]
+    fn block_is_exactly_the_bytes() {
+        // The block holds exactly the listpack's bytes; heap_size reports
+        // the allocator size class that block occupies.
+        use crate::persistence::memory::size_class;
+        let mut lp = Listpack::new();
+        assert_eq!(lp.heap_size(), size_class(7));
+        for i in 0..20 {
+            lp.push_back(format!("field{i}").as_bytes());
+            assert_eq!(lp.heap_size(), size_class(lp.byte_len()));
+        }
+        lp.replace_at(3, b"a-much-longer-replacement-value");
+        lp.replace_at(3, b"x");
+        lp.remove_range(2, 5);
+        assert_eq!(lp.heap_size(), size_class(lp.byte_len()));
+        assert_eq!(lp.len(), 15);
+        assert_eq!(Listpack::from_bytes(lp.as_bytes().to_vec()), Ok(lp));
+    }
+
+    #[test]
+    fn unknown_count_is_normalized_and_recounted() {
+        // A valid listpack whose header says "unknown" over 3 entries.
+        let mut b = Listpack::from_elems([&b"a"[..], b"b", b"c"])
+            .as_bytes()
+            .to_vec();
+        b[4] = 0xFF;
+        b[5] = 0xFF;
+        let lp = Listpack::from_bytes(b).expect("valid");
+        assert_eq!(&lp.as_bytes()[4..6], &3u16.to_le_bytes());
+        assert_eq!(lp.len(), 3);
+        // Crossing 65535 upwards and back down by single removals.
+        let mut lp = Listpack::new();
+        for _ in 0..65534 {
+            lp.push_back(b"7");
+        }
+        assert_eq!(&lp.as_bytes()[4..6], &65534u16.to_le_bytes());
+        lp.push_back(b"7");
+        assert_eq!(&lp.as_bytes()[4..6], &[0xFF, 0xFF]);
+        assert_eq!(lp.len(), 65535);
+        lp.push_front(b"8");
+        assert_eq!(lp.len(), 65536);
+        assert!(lp.remove_at(0));
+        assert_eq!(&lp.as_bytes()[4..6], &[0xFF, 0xFF]);
+        lp.remove_at_offset(HDR_SIZE);
+        assert_eq!(&lp.as_bytes()[4..6], &65534u16.to_le_bytes());
+        assert_eq!(lp.len(), 65534);
+        let tail = lp.split_off(100);
+        assert_eq!((lp.len(), tail.len()), (100, 65434));
+        lp.append(&tail);
+        assert_eq!(lp.len(), 65534);
+        assert_eq!(lp.get(65533), Some(LpElem::Int(7)));
     }
 
     #[test]

@@ -15,6 +15,7 @@
 //! with a scan cursor to reclaim keys nobody reads. A replica does not delete
 //! on its own; it hides expired keys and waits for the primary's DEL.
 
+pub mod access;
 pub mod bits;
 pub mod hash;
 pub mod intset;
@@ -57,7 +58,13 @@ const CLOCK_MASK: u32 = (1 << 24) - 1;
 /// The LRU clock: seconds, 24 bits, as Redis's LRU_CLOCK with 1 s resolution.
 #[inline]
 pub fn lru_clock() -> u32 {
-    ((now_ms() / 1000) as u32) & CLOCK_MASK
+    lru_clock_at(now_ms())
+}
+
+/// The LRU clock at `now` (ms since the epoch).
+#[inline]
+pub fn lru_clock_at(now: i64) -> u32 {
+    ((now / 1000) as u32) & CLOCK_MASK
 }
 
 /// One key and its value.
@@ -180,6 +187,10 @@ pub struct Db {
     pub cut: Option<Box<DbCut>>,
     /// Tables flushed during a forkless snapshot, still to be walked.
     pub retired: Vec<Retired>,
+    /// How lookups update access clocks (LRU, or LFU under an LFU policy).
+    pub access: access::Access,
+    /// Draws for the LFU counter's increments.
+    draw: access::Draw,
 }
 
 impl Db {
@@ -196,6 +207,8 @@ impl Db {
             avg_ttl: 0,
             cut: None,
             retired: Vec::new(),
+            access: access::Access::Lru,
+            draw: access::Draw::new(seed ^ (id as u64).wrapping_mul(0x9e37_79b9)),
         }
     }
 
@@ -259,6 +272,16 @@ impl Db {
         })
     }
 
+    /// A new entry with the clock the access policy gives new keys.
+    #[inline]
+    fn new_entry(&self, key: SBytes, value: Value) -> Box<Entry> {
+        let mut e = Entry::new(key, value);
+        if self.access != access::Access::Lru {
+            e.set_clock(access::new_clock(self.access));
+        }
+        e
+    }
+
     pub fn len(&self) -> usize {
         self.table.len()
     }
@@ -275,6 +298,12 @@ impl Db {
         &self.table
     }
 
+    /// Bytes of the main and expires tables' own structure (MEMORY STATS
+    /// overhead.hashtable.main / .expires).
+    pub fn table_overheads(&self) -> (usize, usize) {
+        (self.table.overhead_bytes(), self.expires.overhead_bytes())
+    }
+
     /// True when `key` has a deadline that has passed.
     fn is_expired(&self, e: &Entry, now: i64) -> bool {
         e.has_ttl()
@@ -286,8 +315,12 @@ impl Db {
 
     /// Checks `key`'s deadline; deletes it (primary) when passed. Returns true
     /// when the key must be treated as absent.
+    #[inline]
     fn expire_if_needed(&mut self, key: &[u8], now: i64, mode: ExpireMode) -> bool {
-        if mode == ExpireMode::Keep {
+        // No deadlines in this database: no key can be expired, and the
+        // lookup that follows is the only one. A replica applying its
+        // primary's stream sees expired keys as live.
+        if mode == ExpireMode::Keep || self.expires.is_empty() {
             return false;
         }
         let expired = match self.table.get(key) {
@@ -315,9 +348,14 @@ impl Db {
     /// The live entry for `key`, touching its access clock.
     #[inline]
     pub fn lookup(&mut self, key: &[u8], now: i64, mode: ExpireMode) -> Option<&mut Entry> {
-        let e = self.peek(key, now, mode)?;
-        e.set_clock(lru_clock());
-        Some(e)
+        if self.expire_if_needed(key, now, mode) {
+            return None;
+        }
+        self.before_write(key);
+        let (access, draw) = (self.access, &mut self.draw);
+        let e = self.table.get_mut(key)?;
+        e.touch(access, now, || draw.next_f64());
+        Some(&mut **e)
     }
 
     /// [`Db::lookup`] for a read: a miss is recorded when `track_miss`.
@@ -331,9 +369,10 @@ impl Db {
             }
             return None;
         }
+        let (access, draw) = (self.access, &mut self.draw);
         match self.table.get_mut(key) {
             Some(e) => {
-                e.set_clock(lru_clock());
+                e.touch(access, now, || draw.next_f64());
                 Some(&mut **e)
             }
             None => {
@@ -360,7 +399,10 @@ impl Db {
         self.before_write(key);
         if let Some(e) = self.table.get_mut(key) {
             e.value = value;
-            e.set_clock(lru_clock());
+            // An overwritten key keeps its LFU counter (Redis's dbSetValue).
+            if self.access == access::Access::Lru {
+                e.set_clock(lru_clock());
+            }
             if !keep_ttl && e.has_ttl() {
                 e.set_has_ttl(false);
                 self.expires.remove(key);
@@ -370,7 +412,8 @@ impl Db {
         if self.track_new {
             self.events.push(KeyEvent::New(SBytes::new(key)));
         }
-        self.table.insert(Entry::new(SBytes::new(key), value));
+        let e = self.new_entry(SBytes::new(key), value);
+        self.table.insert(e);
     }
 
     /// Adds a key known to be absent.
@@ -379,7 +422,8 @@ impl Db {
         if self.track_new {
             self.events.push(KeyEvent::New(key.clone()));
         }
-        self.table.insert(Entry::new(key, value));
+        let e = self.new_entry(key, value);
+        self.table.insert(e);
     }
 
     /// Removes `key` and its deadline.
@@ -393,6 +437,29 @@ impl Db {
     }
 
     /// Inserts a whole entry (MOVE, RENAME, COPY), keeping its clock.
+    /// Sizes an empty database for `keys` keys, `expires` with deadlines
+    /// (RESIZEDB while loading).
+    pub fn reserve(&mut self, keys: usize, expires: usize) {
+        self.table.reserve_empty(keys);
+        self.expires.reserve_empty(expires);
+    }
+
+    /// Adds a loaded key that must not exist yet; gives it back when it does.
+    pub fn insert_loaded(
+        &mut self,
+        mut e: Box<Entry>,
+        deadline: Option<i64>,
+    ) -> Result<(), Box<Entry>> {
+        self.before_write(e.key.as_bytes());
+        e.set_has_ttl(false);
+        let key = deadline.map(|_| e.key.clone());
+        self.table.insert_new(e)?;
+        if let (Some(at), Some(key)) = (deadline, key) {
+            self.set_expire(key.as_bytes(), at);
+        }
+        Ok(())
+    }
+
     pub fn insert_entry(&mut self, mut e: Box<Entry>, deadline: Option<i64>) {
         let key = e.key.clone();
         self.before_write(key.as_bytes());

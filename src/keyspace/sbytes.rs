@@ -53,11 +53,12 @@ impl SBytes {
         }
     }
 
-    /// Bytes this string owns on the heap (0 when inline).
+    /// Bytes this string owns on the heap, in the allocator's size class
+    /// (0 when inline).
     pub fn heap_size(&self) -> usize {
         match &self.0 {
             Repr::Inline { .. } => 0,
-            Repr::Heap(b) => b.len(),
+            Repr::Heap(b) => crate::persistence::memory::size_class(b.len()),
         }
     }
 
@@ -149,10 +150,17 @@ mod tests {
     #[test]
     fn inline_and_heap_round_trip() {
         for n in [0usize, 1, 21, 22, 23, 100] {
+            assert_eq!(crate::persistence::memory::size_class(100), 112);
             let v: Vec<u8> = (0..n as u8).collect();
             let s = SBytes::new(&v);
             assert_eq!(s.as_bytes(), &v[..]);
-            assert_eq!(s.heap_size(), if n <= INLINE_CAP { 0 } else { n });
+            // A heap string costs its allocator size class (100 -> 112).
+            let heap = if n <= INLINE_CAP {
+                0
+            } else {
+                crate::persistence::memory::size_class(n)
+            };
+            assert_eq!(s.heap_size(), heap);
             assert_eq!(SBytes::from_vec(v.clone()).into_vec(), v);
         }
     }

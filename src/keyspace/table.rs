@@ -27,6 +27,21 @@ use std::hash::BuildHasher;
 /// Entries per segment before it splits.
 pub const SEGMENT_MAX: usize = 896;
 
+/// Bytes of a hashbrown table of `capacity` with entries of `entry` bytes:
+/// its buckets (capacity is 7/8 of them from 8 buckets up), one control
+/// byte per bucket and a group's worth more.
+fn buckets_bytes(capacity: usize, entry: usize) -> usize {
+    if capacity == 0 {
+        return 0;
+    }
+    let buckets = if capacity < 8 {
+        (capacity + 1).next_power_of_two()
+    } else {
+        (capacity * 8 / 7).next_power_of_two()
+    };
+    buckets * entry + buckets + 16
+}
+
 /// What the table needs from what it stores.
 pub trait Keyed {
     fn key(&self) -> &[u8];
@@ -140,6 +155,58 @@ impl<E: Keyed> Table<E> {
     /// Entries in segment `i`.
     pub fn segment_len(&self, i: usize) -> usize {
         self.segs[i].map.len()
+    }
+
+    /// Prepares an empty table for `n` entries (RESIZEDB on load): the
+    /// directory and segments are created at the size the entries will need,
+    /// so loading them splits and regrows nothing. No effect on a table that
+    /// holds entries.
+    pub fn reserve_empty(&mut self, n: usize) {
+        if self.len != 0 || self.segs.len() != 1 || n == 0 {
+            return;
+        }
+        // Segments about two-thirds full, as after organic growth.
+        let per_seg = SEGMENT_MAX * 2 / 3;
+        let mut depth = 0u8;
+        while (per_seg << depth) < n && depth < 24 {
+            depth += 1;
+        }
+        let count = 1usize << depth;
+        let version = self.segs[0].version;
+        let cap = n / count + n / count / 8 + 1;
+        self.segs = (0..count)
+            .map(|_| Segment {
+                map: HashTable::with_capacity(cap.min(SEGMENT_MAX)),
+                depth,
+                version,
+            })
+            .collect();
+        self.dir = (0..count as u32).collect();
+        self.global_depth = depth;
+    }
+
+    /// Inserts `e` unless its key is present, in one lookup; gives `e` back
+    /// when it is.
+    pub fn insert_new(&mut self, e: E) -> Result<(), E> {
+        let h = self.hash(e.key());
+        let mut i = self.seg_index(h);
+        if self.segs[i]
+            .map
+            .find(inner(h), |x| x.key() == e.key())
+            .is_some()
+        {
+            return Err(e);
+        }
+        if self.segs[i].map.len() >= SEGMENT_MAX {
+            self.split(i);
+            i = self.seg_index(h);
+        }
+        let hasher = self.hasher;
+        self.segs[i]
+            .map
+            .insert_unique(inner(h), e, |x| inner(hasher.hash_one(x.key())));
+        self.len += 1;
+        Ok(())
     }
 
     /// Inserts `e`, replacing and returning an entry with the same key.
@@ -333,15 +400,46 @@ impl<E: Keyed> Table<E> {
         s.map.iter().nth(n)
     }
 
-    /// Heap bytes the table structure itself uses (buckets and directory),
-    /// not counting what entries point to.
+    /// Up to `n` entries near a random position (Redis's dictGetSomeKeys,
+    /// for eviction sampling): a run of entries of random segments, each
+    /// run starting at a random place. Cheaper than `n` [`Table::random`]
+    /// calls; may repeat an entry in a sparse table.
+    pub fn sample(&self, rng: &mut impl rand::Rng, n: usize, mut f: impl FnMut(&E)) {
+        if self.len == 0 || n == 0 {
+            return;
+        }
+        let mut got = 0;
+        for _ in 0..n.max(8) {
+            let slot = rng.gen_range(0..self.dir.len());
+            let s = &self.segs[self.dir[slot] as usize];
+            let len = s.map.len();
+            if len == 0 {
+                continue;
+            }
+            let start = rng.gen_range(0..len);
+            let take = (n - got).min(len);
+            for e in s.map.iter().skip(start).chain(s.map.iter()).take(take) {
+                f(e);
+            }
+            got += take;
+            if got >= n {
+                return;
+            }
+        }
+    }
+
+    /// Heap bytes the table structure itself uses (directory, segments and
+    /// their buckets, each allocation in its allocator size class), not
+    /// counting what entries point to.
     pub fn overhead_bytes(&self) -> usize {
-        let per = std::mem::size_of::<E>() + 1;
-        self.dir.len() * 4
+        use crate::persistence::memory::size_class;
+        let entry = std::mem::size_of::<E>();
+        size_class(self.dir.capacity() * 4)
+            + size_class(self.segs.capacity() * std::mem::size_of::<Segment<E>>())
             + self
                 .segs
                 .iter()
-                .map(|s| s.map.capacity() * per)
+                .map(|s| size_class(buckets_bytes(s.map.capacity(), entry)))
                 .sum::<usize>()
     }
 

@@ -24,9 +24,11 @@ pub enum Value {
     /// A string modified in place (APPEND, SETRANGE): `raw`, growable.
     Raw(Box<Vec<u8>>),
     List(Box<List>),
-    Hash(Box<Hash>),
+    /// Inline: a listpack hash is one heap block, as in Redis.
+    Hash(Hash),
     Set(Box<Set>),
-    ZSet(Box<ZSet>),
+    /// Inline: a listpack sorted set is one heap block, as in Redis.
+    ZSet(ZSet),
 }
 
 /// The type names TYPE and SCAN TYPE use.
@@ -101,20 +103,24 @@ impl Value {
         Value::Str(SBytes::from_vec(v))
     }
 
-    pub fn from_list(l: List) -> Value {
-        Value::List(Box::new(l))
-    }
-
+    /// A hash value.
     pub fn from_hash(h: Hash) -> Value {
-        Value::Hash(Box::new(h))
+        Value::Hash(h)
     }
 
+    /// A sorted-set value.
+    pub fn from_zset(z: ZSet) -> Value {
+        Value::ZSet(z)
+    }
+
+    /// A set value.
     pub fn from_set(s: Set) -> Value {
         Value::Set(Box::new(s))
     }
 
-    pub fn from_zset(z: ZSet) -> Value {
-        Value::ZSet(Box::new(z))
+    /// A list value.
+    pub fn from_list(l: List) -> Value {
+        Value::List(Box::new(l))
     }
 
     pub fn as_list(&self) -> Option<&List> {
@@ -241,7 +247,33 @@ mod tests {
 
     #[test]
     fn value_is_24_bytes() {
-        assert_eq!(std::mem::size_of::<Value>(), 24);
+        use std::mem::size_of;
+        // A listpack is one pointer and a length; a hash or sorted set in
+        // either encoding fits in it, so both live inline in the value and
+        // a small one costs one heap block (its listpack), as in Redis.
+        assert_eq!(size_of::<super::super::listpack::Listpack>(), 16);
+        assert_eq!(size_of::<Hash>(), 16);
+        assert_eq!(size_of::<ZSet>(), 16);
+        assert_eq!(size_of::<Value>(), 24);
+    }
+
+    #[test]
+    fn constructors_keep_encodings() {
+        use super::super::list::List;
+        let h = Value::from_hash(Hash::default());
+        assert_eq!((h.kind(), h.encoding()), (Kind::Hash, "listpack"));
+        let z = Value::from_zset(ZSet::for_new_key(
+            1,
+            super::super::zset::Limits {
+                max_entries: 128,
+                max_value: 64,
+            },
+        ));
+        assert_eq!((z.kind(), z.encoding()), (Kind::ZSet, "listpack"));
+        let s = Value::from_set(Set::default());
+        assert_eq!((s.kind(), s.encoding()), (Kind::Set, "intset"));
+        let l = Value::from_list(List::new());
+        assert_eq!((l.kind(), l.encoding()), (Kind::List, "quicklist"));
     }
 
     #[test]

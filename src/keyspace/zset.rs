@@ -540,9 +540,10 @@ impl PairList {
         let mut off = self.lp.first();
         std::iter::from_fn(move || {
             let m = off?;
-            let s = self.lp.next(m).expect("listpack zset holds pairs");
-            off = self.lp.next(s);
-            Some((m, self.lp.at(m), score_of(self.lp.at(s))))
+            let (member, s) = self.lp.at_next(m);
+            let (score, after) = self.lp.at_next(s.expect("listpack zset holds pairs"));
+            off = after;
+            Some((m, member, score_of(score)))
         })
     }
 
@@ -721,14 +722,20 @@ impl ZSet {
         match &self.repr {
             Repr::Pack(p) => p.lp.heap_size(),
             Repr::Skip(s) => {
+                use crate::persistence::memory::size_class;
+                // Each node owns its element and levels; the dict holds a
+                // second copy of the element.
                 let nodes: usize = s
                     .list
                     .nodes
                     .iter()
-                    .map(|n| 2 * n.ele.len() + n.lv.len() * std::mem::size_of::<Lvl>())
+                    .map(|n| {
+                        2 * size_class(n.ele.len())
+                            + size_class(n.lv.len() * std::mem::size_of::<Lvl>())
+                    })
                     .sum();
-                std::mem::size_of::<SkipSet>()
-                    + s.list.nodes.capacity() * std::mem::size_of::<Node>()
+                size_class(std::mem::size_of::<SkipSet>())
+                    + size_class(s.list.nodes.capacity() * std::mem::size_of::<Node>())
                     + nodes
                     + s.dict.overhead_bytes()
             }

@@ -120,6 +120,8 @@ pub struct RequestDecoder {
     scanned: usize,
     /// Minimum bytes still needed, recorded when `decode` returned `None`.
     hint: usize,
+    /// Payload bytes of `args` (memory accounting).
+    args_bytes: usize,
 }
 
 impl RequestDecoder {
@@ -174,6 +176,7 @@ impl RequestDecoder {
             let count = count as usize;
             self.multibulk_left = count;
             self.args = Vec::with_capacity(count.min(MAX_PREALLOC_ARGS));
+            self.args_bytes = 0;
         }
 
         while self.multibulk_left > 0 {
@@ -214,11 +217,20 @@ impl RequestDecoder {
             }
             let arg = buf.split_to(len).freeze();
             buf.advance(2);
+            self.args_bytes += arg.len();
             self.args.push(arg);
             self.bulk_len = None;
             self.multibulk_left -= 1;
         }
+        self.args_bytes = 0;
         Ok(Some(std::mem::take(&mut self.args)))
+    }
+
+    /// Bytes of the arguments of the request in progress already cut from
+    /// the buffer: with the buffer, what the query holds (CLIENT LIST qbuf,
+    /// memory accounting).
+    pub fn pending_bytes(&self) -> usize {
+        self.args_bytes
     }
 
     /// How many more bytes the request in progress needs at least, as of the

@@ -79,6 +79,9 @@ pub struct Client {
     pub push_spans: Vec<(usize, usize)>,
     /// Output taken from `out` that the socket has not accepted yet.
     pub out_inflight: usize,
+    /// Capacity of the connection task's own output buffer (memory
+    /// accounting: client buffers count as used memory).
+    pub out_alloc: usize,
     /// Since when the output has been over the soft limit.
     pub obuf_soft_since: Option<Instant>,
     /// Total bytes written to this client (CLIENT LIST tot-net-out).
@@ -129,6 +132,7 @@ impl Client {
             pubsub: Default::default(),
             push_spans: Vec::new(),
             out_inflight: 0,
+            out_alloc: 0,
             obuf_soft_since: None,
             net_out: 0,
             net_in: 0,

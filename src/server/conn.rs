@@ -93,6 +93,13 @@ enum Event {
     Timer,
 }
 
+/// Output at least this big moves from the client to the connection task
+/// by a swap of buffers rather than a copy.
+const SWAP_OUTPUT_AT: usize = 4096;
+
+/// The capacity a client's own output buffer returns to.
+const CLIENT_OUT_CAPACITY: usize = 1024;
+
 /// Bytes of unwritten output past which an unauthenticated client is
 /// dropped, as Redis does for clients that do not read their replies.
 const UNAUTH_OUTPUT_LIMIT: usize = 1024;
@@ -159,11 +166,19 @@ pub async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64,
                 e.postponed_clients += 1;
                 postponed = true;
             }
-            if out.is_empty() {
+            // Big output changes hands without a copy; small output is
+            // copied, so that the client's own buffer stays small: buffers
+            // count as used memory, and a burst must not leave every client
+            // holding two big ones.
+            if out.is_empty() && c.out.len() > SWAP_OUTPUT_AT {
                 std::mem::swap(&mut out, &mut c.out);
+                c.out.shrink_to(CLIENT_OUT_CAPACITY);
             } else {
                 out.extend_from_slice(&c.out);
                 c.out.clear();
+                if c.out.capacity() > SWAP_OUTPUT_AT {
+                    c.out.shrink_to(CLIENT_OUT_CAPACITY);
+                }
             }
             let unwritten = out.len() - sent;
             if unwritten > UNAUTH_OUTPUT_LIMIT && e.config.requirepass.is_some() && !c.authenticated
@@ -183,6 +198,7 @@ pub async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64,
                 c.close_asap = true;
             }
             c.out_inflight = unwritten;
+            c.out_alloc = out.capacity();
             let close_now = c.close_asap || matches!(next, Next::Close) && !c.close_after_reply;
             let close_when_flushed = c.close_after_reply || matches!(next, Next::Close);
             let timeout =
@@ -217,8 +233,16 @@ pub async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64,
         if sent == out.len() {
             out.clear();
             sent = 0;
-            if out.capacity() > 1024 * 1024 {
+            // A flushed buffer goes back to its usual size: buffers count
+            // as used memory, and a burst (a big reply, invalidations)
+            // must not keep holding it.
+            if out.capacity() > 16 * 1024 {
                 out.shrink_to(16 * 1024);
+                if let Ok(mut e) = engine.try_borrow_mut() {
+                    if let Some(c) = e.clients.get_mut(&id) {
+                        c.out_alloc = out.capacity();
+                    }
+                }
             }
         }
         if close_now || (close_when_flushed && out.is_empty()) {
@@ -259,7 +283,19 @@ pub async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64,
         match ev {
             Event::Readable => match sock.try_read_buf(&mut buf) {
                 Ok(0) => break,
-                Ok(n) => read += n as u64,
+                Ok(n) => {
+                    read += n as u64;
+                    // A read that left room in the buffer drained the
+                    // socket (epoll): drop the readiness now, as tokio's own
+                    // poll_read does, instead of learning it from one more
+                    // recv() that fails with EAGAIN after every request.
+                    // Data arriving meanwhile raises a new epoll event.
+                    if buf.len() < buf.capacity() {
+                        let _ = sock.try_io(tokio::io::Interest::READABLE, || {
+                            Err::<(), _>(std::io::ErrorKind::WouldBlock.into())
+                        });
+                    }
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                 Err(_) => break,
             },
@@ -280,6 +316,8 @@ pub async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64,
 fn close_client(engine: &Rc<RefCell<Engine>>, id: u64) {
     let mut guard = engine.borrow_mut();
     let e = &mut *guard;
+    // The task's buffers are freed as it returns, before the engine runs again.
+    e.evict.client_closed(id);
     if let Some(mut c) = e.clients.remove(&id) {
         e.client_gone(&mut c);
     }
@@ -344,7 +382,7 @@ fn process(
             return Next::Blocked(b.deadline);
         }
     }
-    c.qbuf = buf.len();
+    c.qbuf = buf.len() + decoder.pending_bytes();
     c.qbuf_free = buf.capacity() - buf.len();
     Next::Read
 }

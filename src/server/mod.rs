@@ -17,6 +17,7 @@
 pub mod blocking;
 pub mod client;
 pub mod conn;
+pub mod evict;
 pub mod latency;
 pub mod log;
 pub mod main;
@@ -146,6 +147,10 @@ pub struct Engine {
     /// Wakes the forkless walk when a save starts.
     pub snapshot_kick: Rc<Notify>,
     pub active_expire: bool,
+    /// The time a running command started (ms), so every key lookup in
+    /// one command, or in one EXEC, sees the same clock (Redis's
+    /// fixed_time_expire); None between commands.
+    pub cmd_time_ms: Option<i64>,
     /// Clients whose next command waits for CLIENT PAUSE to end (INFO
     /// blocked_clients counts them, as Redis does).
     pub postponed_clients: usize,
@@ -161,7 +166,6 @@ pub struct Engine {
     pub quicklist_packed_threshold: u64,
     pub bound: Vec<SocketAddr>,
     pub last_save_ms: i64,
-    pub lazyfree_pending: u64,
     pub lazyfreed_objects: u64,
     /// Latency monitor events (LATENCY LATEST / HISTORY), by event name.
     pub latency: BTreeMap<String, latency::Series>,
@@ -177,6 +181,8 @@ pub struct Engine {
     pub persist: persist::Persist,
     /// The append-only file.
     pub aof: crate::persistence::aof::Aof,
+    /// Eviction state (maxmemory).
+    pub evict: evict::Evictor,
 }
 
 impl Engine {
@@ -211,6 +217,7 @@ impl Engine {
             unpause_notify: Rc::new(Notify::new()),
             snapshot_kick: Rc::new(Notify::new()),
             active_expire: true,
+            cmd_time_ms: None,
             postponed_clients: 0,
             blocking: HashMap::new(),
             ready: Vec::new(),
@@ -219,19 +226,20 @@ impl Engine {
             quicklist_packed_threshold: 1 << 30,
             bound: Vec::new(),
             last_save_ms: now,
-            lazyfree_pending: 0,
             lazyfreed_objects: 0,
             latency: BTreeMap::new(),
             peak_memory: 0,
-            startup_memory: crate::persistence::memory::allocated(),
+            startup_memory: crate::persistence::memory::used(),
             repl: propagate::Repl::new(random_hex(40)),
             migrate: Default::default(),
             persist: Default::default(),
             aof: crate::persistence::aof::Aof::new(false),
+            evict: Default::default(),
         };
         e.aof = crate::persistence::aof::Aof::new(e.config.appendonly);
         e.aof_sync_flag();
         e.sync_notify_flags();
+        e.sync_access_policy();
         e
     }
 
@@ -239,6 +247,13 @@ impl Engine {
         let id = self.next_client_id;
         self.next_client_id += 1;
         id
+    }
+
+    /// The clock key lookups use: the running command's start time, or
+    /// the current time outside a command.
+    #[inline]
+    pub fn lookup_now(&self) -> i64 {
+        self.cmd_time_ms.unwrap_or_else(now_ms)
     }
 
     /// How lookups treat expired keys: a replica hides them, a primary deletes.
@@ -271,13 +286,9 @@ impl Engine {
         self.pause.is_some_and(|p| Instant::now() < p.until)
     }
 
-    /// Used memory as the allocator counts it.
+    /// `used_memory`: what the counting allocator holds.
     pub fn used_memory(&self) -> u64 {
-        crate::persistence::memory::allocated()
-    }
-
-    pub fn over_maxmemory(&self) -> bool {
-        self.config.maxmemory > 0 && self.used_memory() > self.config.maxmemory
+        crate::persistence::memory::used()
     }
 
     /// Counts an error reply for INFO errorstats (by its first word).
@@ -557,6 +568,14 @@ impl Engine {
             self.active_expire_cycle(now);
         }
         self.replica_cron();
+        // Eviction a round left unfinished, or an excess no command met
+        // (Redis's evictionTimeProc).
+        if self.config.maxmemory_clients != 0 {
+            self.evict_clients(None);
+        }
+        if self.config.maxmemory > 0 {
+            self.perform_evictions(None);
+        }
         self.migrate.expire();
         self.drain_expired(None);
         self.tracking_cron();
@@ -744,12 +763,21 @@ impl Engine {
     /// Redis's LAZYFREE_THRESHOLD; small values are freed here at once.
     pub fn free_later<T: Send + 'static>(&mut self, garbage: T, effort: usize) {
         if effort > 64 {
-            self.lazyfreed_objects += effort as u64;
+            self.lazyfreed_objects = self.lazyfreed_objects.saturating_add(effort as u64);
             lazyfree(Box::new(garbage));
         } else {
             drop(garbage);
         }
     }
+}
+
+/// Values handed to the lazyfree thread and not freed yet.
+static LAZYFREE_PENDING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Values the lazyfree thread has still to free (INFO
+/// lazyfree_pending_objects).
+pub fn lazyfree_pending() -> usize {
+    LAZYFREE_PENDING.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Hands big values to the one lazyfree thread, started on first use, so
@@ -765,6 +793,7 @@ fn lazyfree(garbage: Box<dyn Send>) {
             .spawn(move || {
                 for g in rx {
                     drop(g);
+                    LAZYFREE_PENDING.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
                 }
             });
         if let Err(e) = spawned {
@@ -773,9 +802,11 @@ fn lazyfree(garbage: Box<dyn Send>) {
         Mutex::new(tx)
     });
     let sender = tx.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    LAZYFREE_PENDING.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     if let Err(std::sync::mpsc::SendError(g)) = sender.send(garbage) {
         // No lazyfree thread: free here rather than leak.
         drop(g);
+        LAZYFREE_PENDING.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 

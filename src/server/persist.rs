@@ -654,6 +654,7 @@ impl Engine {
             let effort = old.total_keys();
             self.free_later(old, effort);
             self.sync_notify_flags();
+            self.sync_access_policy();
         } else {
             self.merge_loaded(c, keyspace, merge).map_err(|msg| {
                 tracing::warn!("{msg}");
@@ -739,6 +740,7 @@ impl Engine {
                 let old = self.swap_keyspace(ks);
                 drop(old);
                 self.sync_notify_flags();
+                self.sync_access_policy();
                 self.persist.last_load_keys_loaded = loaded.keys_loaded;
                 self.persist.last_load_keys_expired = loaded.expired_skipped;
                 tracing::info!(

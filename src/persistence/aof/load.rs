@@ -312,6 +312,7 @@ impl Engine {
                     let effort = old.total_keys();
                     self.free_later(old, effort);
                     self.sync_notify_flags();
+                    self.sync_access_policy();
                     if old_style {
                         tracing::info!("Reading the remaining AOF tail...");
                     }
@@ -438,6 +439,7 @@ impl Engine {
         let effort = old.total_keys();
         self.free_later(old, effort);
         self.sync_notify_flags();
+        self.sync_access_policy();
         match manifest::load(&self.aof_dir(), &self.config.appendfilename) {
             Ok(am) => self.aof.manifest = am.unwrap_or_default(),
             Err(lines) => {

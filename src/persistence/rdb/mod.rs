@@ -439,8 +439,10 @@ pub fn load(
                 continue;
             }
             opcode::RESIZEDB => {
-                r.len()?;
-                r.len()?;
+                // Hints only: capped so a hostile header allocates little.
+                let keys = r.len()?.min(bytes.len() as u64 / 4) as usize;
+                let expires = r.len()?.min(keys as u64) as usize;
+                out.keyspace.dbs[dbi].reserve(keys, expires);
                 continue;
             }
             opcode::AUX => {
@@ -490,16 +492,15 @@ pub fn load(
                     out.expired_skipped += 1;
                 } else {
                     let db = &mut out.keyspace.dbs[dbi];
-                    if db.get_raw(&key).is_some() {
+                    let mut e = Entry::new(SBytes::new(&key), v);
+                    set_access(&mut e, f, i);
+                    if db.insert_loaded(e, deadline).is_err() {
                         return Err(RdbError::Corrupt(format!(
                             "RDB has duplicated key '{}' in DB {}",
                             String::from_utf8_lossy(&key),
                             dbi
                         )));
                     }
-                    let mut e = Entry::new(SBytes::from_vec(key.into_owned()), v);
-                    set_access(&mut e, f, i);
-                    db.insert_entry(e, deadline);
                     out.keys_loaded += 1;
                 }
             }
