@@ -9,17 +9,19 @@
 #   2. baseline: redis-benchmark SET over random keys of the keyspace
 #      (-r $KEYS -d $SIZE -c $CLIENTS) without a snapshot: ops/s (server
 #      side, INFO total_commands_processed over the run) and p99;
-#   3. calibration: one BGSAVE without load (its duration sizes step 4);
-#   4. BGSAVE while redis-benchmark overwrites random keys at full speed:
-#      peak RSS (VmRSS of the server plus its children, sampled every 20 ms)
-#      over the RSS before the snapshot, ops/s during the snapshot over the
-#      baseline's, p99 of the benchmark run that overlaps the snapshot, and
-#      the snapshot's wall-clock duration (BGSAVE until
-#      rdb_bgsave_in_progress drops).
+#   3. BGSAVE while redis-benchmark overwrites random keys at full speed
+#      (the load starts before and is stopped after it): peak RSS (VmRSS of
+#      the server plus its children, sampled every 20 ms) over the RSS
+#      before the snapshot, ops/s during the snapshot (server side) over the
+#      baseline's, and the snapshot's wall-clock duration (BGSAVE until
+#      rdb_bgsave_in_progress drops);
+#   4. a second BGSAVE with a load sized to end inside it: its p99 is the
+#      p99 during a snapshot.
 # Prints a markdown table and writes it to $OUT.
 #
 # Environment: SNAPCACHE_SERVER, REDIS_SERVER, KEYS (1000000), SIZE (1024),
-# CLIENTS (50), BASE_N (300000), PORT (30100), OUT.
+# CLIENTS (50), BASE_N (300000), PORT (30100), OUT, CONTENDERS (the three
+# names above, space-separated).
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SNAPCACHE_SERVER=${SNAPCACHE_SERVER:-$repo/target/release/snapcache-server}
@@ -29,6 +31,7 @@ SIZE=${SIZE:-1024}
 CLIENTS=${CLIENTS:-50}
 BASE_N=${BASE_N:-300000}
 PORT=${PORT:-30100}
+CONTENDERS=${CONTENDERS:-redis-server snapcache-fork snapcache-forkless}
 OUT=${OUT:-$repo/benches/results/snapshot-under-load-$(date +%Y-%m-%d).md}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/snapshot-load.XXXXXX")
@@ -117,57 +120,62 @@ run_one() { # run_one NAME BIN ARGS...
     local base_ops base_p99
     base_ops=$(echo "($c1 - $c0) / ($t1 - $t0)" | bc -l)
     base_p99=$(p99_of "$dir/base.csv")
+    log "$name: baseline $(printf %.0f "$base_ops") ops/s p99 $base_p99 ms"
 
-    # Calibration: a snapshot without load.
-    t0=$(now)
-    cli bgsave >/dev/null
-    wait_bgsave
-    t1=$(now)
-    local calib
-    calib=$(echo "$t1 - $t0" | bc -l)
-    log "$name: baseline $(printf %.0f "$base_ops") ops/s p99 $base_p99 ms; idle snapshot $(printf %.2f "$calib") s"
-
-    # The snapshot under load. The load run is sized to end within it.
-    local n
-    n=$(printf %.0f "$(echo "$base_ops * $calib * 0.5" | bc -l)")
-    ((n < 10000)) && n=10000
+    # Run A: the load outlasts the snapshot (it is stopped right after):
+    # peak RSS, ops/s over the snapshot, duration.
     local before peak
     before=$(rss_kb "$pid")
     echo "$before" >"$dir/peak"
     touch "$tmp/sampling"
     sampler "$pid" "$dir/peak" &
     local spid=$!
-    bench "$n" "$dir/load.csv" &
+    bench 100000000 "$dir/a.csv" &
     local bpid=$!
-    sleep 0.5
+    sleep 1
     c0=$(info total_commands_processed); t0=$(now)
     cli bgsave >/dev/null
     wait_bgsave
     c1=$(info total_commands_processed); t1=$(now)
-    local bench_done=yes
-    kill -0 "$bpid" 2>/dev/null || bench_done=no   # finished before the snapshot did
+    kill -INT "$bpid" 2>/dev/null
+    wait "$bpid" 2>/dev/null
     rm -f "$tmp/sampling"
     wait "$spid" 2>/dev/null
-    wait "$bpid" 2>/dev/null
     peak=$(cat "$dir/peak")
     local dur ops p99 method status
     dur=$(echo "$t1 - $t0" | bc -l)
     ops=$(echo "($c1 - $c0) / $dur" | bc -l)
-    p99=$(p99_of "$dir/load.csv")
     status=$(info rdb_last_bgsave_status)
     method=$(info rdb_last_snapshot_method)
     [ -n "$method" ] || method=fork
+
+    # Run B: a load sized to end just before the snapshot does: its p99.
+    local n
+    n=$(printf %.0f "$(echo "$ops * $dur * 0.8" | bc -l)")
+    ((n < 10000)) && n=10000
+    sleep 1
+    cli bgsave >/dev/null
+    bench "$n" "$dir/b.csv"
+    local inside=yes
+    [ "$(info rdb_bgsave_in_progress)" = 1 ] || inside=no
+    wait_bgsave
+    p99=$(p99_of "$dir/b.csv")
     local delayed
     delayed=$(info forkless_delayed_writes)
     log "$name: snapshot $(printf %.2f "$dur") s ($status, $method), $(printf %.0f "$ops") ops/s, p99 $p99 ms, peak rss $((peak / 1024)) MB / $((before / 1024)) MB"
-    rows+=("| $name | $method | $((before / 1024)) | $((peak / 1024)) | $(printf %.3f "$(echo "$peak / $before" | bc -l)") | $(printf %.0f "$base_ops") | $(printf %.0f "$ops") | $(printf %.2f "$(echo "$ops / $base_ops" | bc -l)") | $base_p99 | $p99 | $(printf %.2f "$dur") | $(printf %.2f "$calib") | ${delayed:--} | $bench_done |")
+    rows+=("| $name | $method | $((before / 1024)) | $((peak / 1024)) | $(printf %.3f "$(echo "$peak / $before" | bc -l)") | $(printf %.0f "$base_ops") | $(printf %.0f "$ops") | $(printf %.2f "$(echo "$ops / $base_ops" | bc -l)") | $base_p99 | $p99 | $(printf %.2f "$dur") | ${delayed:--} | $inside |")
     stop
     rm -rf "$dir"
 }
 
-run_one redis-server "$REDIS_SERVER"
-run_one snapcache-fork "$SNAPCACHE_SERVER" --snapshot-method fork
-run_one snapcache-forkless "$SNAPCACHE_SERVER" --snapshot-method forkless
+for c in $CONTENDERS; do
+    case "$c" in
+        redis-server) run_one redis-server "$REDIS_SERVER" ;;
+        snapcache-fork) run_one snapcache-fork "$SNAPCACHE_SERVER" --snapshot-method fork ;;
+        snapcache-forkless) run_one snapcache-forkless "$SNAPCACHE_SERVER" --snapshot-method forkless ;;
+        *) log "unknown contender $c" ;;
+    esac
+done
 
 {
     echo "# Snapshot under load ($(date -u +%Y-%m-%d))"
@@ -175,7 +183,7 @@ run_one snapcache-forkless "$SNAPCACHE_SERVER" --snapshot-method forkless
     echo "$KEYS keys x $SIZE B random values; redis-benchmark -t set -r $KEYS -d $SIZE -c $CLIENTS over loopback;"
     echo "$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), shared with other jobs while measured."
     echo
-    echo "| contender | method | RSS before (MB) | peak RSS (MB) | peak/before | ops/s no snapshot | ops/s during | during/without | p99 no snapshot (ms) | p99 during (ms) | snapshot (s) | idle snapshot (s) | delayed writes | load outlasted snapshot |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    echo "| contender | method | RSS before (MB) | peak RSS (MB) | peak/before | ops/s no snapshot | ops/s during | during/without | p99 no snapshot (ms) | p99 during (ms) | snapshot (s) | delayed writes | p99 run inside snapshot |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     printf '%s\n' "${rows[@]}"
 } | tee "$OUT"

@@ -53,6 +53,10 @@ pub fn now_us() -> i64 {
 }
 
 const HAS_TTL: u32 = 1 << 31;
+/// A running forkless snapshot has this entry already (see
+/// [`crate::persistence::forkless`]); trusted only in a segment whose
+/// `early` stamp is the snapshot's version.
+const EARLY: u32 = 1 << 30;
 const CLOCK_MASK: u32 = (1 << 24) - 1;
 
 /// The LRU clock: seconds, 24 bits, as Redis's LRU_CLOCK with 1 s resolution.
@@ -104,6 +108,20 @@ impl Entry {
             self.meta |= HAS_TTL;
         } else {
             self.meta &= !HAS_TTL;
+        }
+    }
+
+    #[inline]
+    pub fn is_early(&self) -> bool {
+        self.meta & EARLY != 0
+    }
+
+    #[inline]
+    pub fn set_early(&mut self, on: bool) {
+        if on {
+            self.meta |= EARLY;
+        } else {
+            self.meta &= !EARLY;
         }
     }
 
@@ -218,6 +236,14 @@ impl Db {
     fn before_write(&mut self, key: &[u8]) {
         if let Some(cut) = self.cut.as_deref_mut() {
             forkless::before_write(&mut self.table, &self.expires, cut, key);
+        }
+    }
+
+    /// A key just inserted during a snapshot: the walk must skip it.
+    #[inline]
+    fn after_insert(&mut self, key: &[u8]) {
+        if let Some(cut) = self.cut.as_deref() {
+            forkless::after_insert(&mut self.table, cut, key);
         }
     }
 
@@ -414,6 +440,7 @@ impl Db {
         }
         let e = self.new_entry(SBytes::new(key), value);
         self.table.insert(e);
+        self.after_insert(key);
     }
 
     /// Adds a key known to be absent.
@@ -422,8 +449,12 @@ impl Db {
         if self.track_new {
             self.events.push(KeyEvent::New(key.clone()));
         }
+        let cut = self.cut.is_some().then(|| key.clone());
         let e = self.new_entry(key, value);
         self.table.insert(e);
+        if let Some(k) = cut {
+            self.after_insert(&k);
+        }
     }
 
     /// Removes `key` and its deadline.
@@ -453,7 +484,11 @@ impl Db {
         self.before_write(e.key.as_bytes());
         e.set_has_ttl(false);
         let key = deadline.map(|_| e.key.clone());
+        let cut = self.cut.is_some().then(|| e.key.clone());
         self.table.insert_new(e)?;
+        if let Some(k) = cut {
+            self.after_insert(&k);
+        }
         if let (Some(at), Some(key)) = (deadline, key) {
             self.set_expire(key.as_bytes(), at);
         }
@@ -473,6 +508,7 @@ impl Db {
                 self.expires.remove(key.as_bytes());
             }
         }
+        self.after_insert(key.as_bytes());
         if let Some(at) = deadline {
             self.set_expire(key.as_bytes(), at);
         }

@@ -5,8 +5,14 @@
 //!
 //! A cut at version `V` gives every database a [`DbCut`] kept beside its
 //! table. The walk ([`Forkless::step`], run between commands in steps of
-//! bounded time) serializes every segment whose version is below `V` and
-//! stamps it `V`. Encoded bytes go to a writer thread ([`Writer`]) through a
+//! bounded time, [`UNIT_BYTES`] at a time) serializes every segment whose
+//! version is below `V` and stamps it `V`. A write that reaches an entry of
+//! a segment below `V` serializes that entry first and marks it (a bit in
+//! the entry, trusted only in a segment whose `early` stamp is `V`, so marks
+//! left by a cancelled cut never count); entries created during the cut are
+//! marked too, and the walk skips marked entries. Serializing the single
+//! entry rather than its whole segment keeps a write's extra cost to its own
+//! value. Encoded bytes go to a writer thread ([`Writer`]) through a
 //! channel whose content is counted: above the high-water mark the walk
 //! stops producing and the engine delays write commands (the dispatcher's
 //! part, see `server::snapshot`) until the writer drains it.
@@ -25,9 +31,10 @@
 //!
 //! Serialize-before-write: every mutation of a database's table passes
 //! through a `Db` method (`keyspace/mod.rs`), which first serializes the
-//! segment it touches when that segment is below `V`. A split keeps the
-//! version of the segment it splits, so both halves stay on the right side
-//! of the line. FLUSHDB/FLUSHALL hand the old table (with its `DbCut`) to
+//! entry it touches when its segment is below `V` and the entry is not
+//! marked, and marks what it inserts. A split keeps the version and the
+//! `early` stamp of the segment it splits (and entries keep their marks), so
+//! both halves stay on the right side of the line. FLUSHDB/FLUSHALL hand the old table (with its `DbCut`) to
 //! the walk instead of freeing it, SWAPDB swaps the cuts with the tables
 //! (each cut writes under the database number it had at the start), and a
 //! keyspace replaced as a whole (DEBUG RELOAD, a replica's full sync) is
@@ -59,6 +66,9 @@ use crate::keyspace::{Deadline, Entry, Keyspace, SBytes};
 /// A value with more elements than this (in a non-compact encoding) is
 /// encoded in chunks.
 pub const BIG_ELEMS: usize = 4096;
+/// Bytes the walk serializes per unit of work (a unit is never split, so
+/// this bounds a step's overrun of its time budget).
+pub const UNIT_BYTES: usize = 32 << 10;
 /// Elements a big value's job encodes per chunk.
 pub const CHUNK_ELEMS: usize = 1024;
 
@@ -183,7 +193,8 @@ pub fn before_write(
     }
 }
 
-/// Serializes `key`'s segment if the cut has not (big values become jobs).
+/// Serializes `key`'s entry if the cut needs it and has not (a big value
+/// becomes a job), and marks it so that the walk skips it.
 pub fn precut(
     table: &mut Table<Box<Entry>>,
     expires: &Table<Deadline>,
@@ -191,47 +202,101 @@ pub fn precut(
     key: &[u8],
 ) {
     let i = table.segment_of(key);
-    if table.version_at(i) < cut.version {
-        let before = cut.out.len();
-        cut_segment(table, expires, cut, i);
-        cut.early_bytes += (cut.out.len() - before) as u64;
+    if table.version_at(i) >= cut.version {
+        return;
+    }
+    ensure_marks(table, i, cut.version);
+    let Some(e) = table.get(key) else {
+        return;
+    };
+    if e.is_early() {
+        return;
+    }
+    let before = cut.out.len();
+    serialize_entry(e, expires, cut);
+    cut.early_bytes += (cut.out.len() - before) as u64;
+    if let Some(e) = table.get_mut_in(i, key) {
+        e.set_early(true);
     }
 }
 
-/// Serializes segment `i` and stamps it.
-fn cut_segment(
+/// A key inserted during the cut into a segment the walk has not reached:
+/// it is not part of the image.
+pub fn after_insert(table: &mut Table<Box<Entry>>, cut: &DbCut, key: &[u8]) {
+    let i = table.segment_of(key);
+    if table.version_at(i) < cut.version {
+        ensure_marks(table, i, cut.version);
+        if let Some(e) = table.get_mut_in(i, key) {
+            e.set_early(true);
+        }
+    }
+}
+
+/// Makes segment `i`'s entry marks belong to this cut (marks left by an
+/// earlier or cancelled cut are cleared first).
+fn ensure_marks(table: &mut Table<Box<Entry>>, i: usize, version: u64) {
+    if table.early_at(i) != version {
+        table.set_early(i, version, |e| e.set_early(false));
+    }
+}
+
+/// Appends one entry (or queues its job) to the cut's output.
+fn serialize_entry(e: &Entry, expires: &Table<Deadline>, cut: &mut DbCut) {
+    let expire = if e.has_ttl() {
+        expires.get(e.key.as_bytes()).map(|d| d.at)
+    } else {
+        None
+    };
+    if is_big(&e.value) {
+        cut.jobs.push_back(BigJob {
+            key: e.key.clone(),
+            expire,
+            pos: 0,
+            started: false,
+            done: false,
+            buf: Vec::new(),
+            open: false,
+        });
+    } else {
+        // Whatever `out` holds is sent whole: it starts with its SELECTDB.
+        if cut.out.is_empty() {
+            select_db(&mut cut.out, cut.tag);
+        }
+        rdb::entry_head(&mut cut.out, e, expire, &cut.opts);
+        encode::body(&mut cut.out, &e.value, cut.opts.compress);
+    }
+    cut.keys += 1;
+}
+
+/// Serializes up to about `budget` bytes of segment `i`'s entries that
+/// the cut still needs, marking them; stamps the segment once none is
+/// left. Returns the keys serialized and whether the segment is done.
+fn cut_segment_part(
     table: &mut Table<Box<Entry>>,
     expires: &Table<Deadline>,
     cut: &mut DbCut,
     i: usize,
-) {
-    if table.segment_len(i) > 0 {
-        select_db(&mut cut.out, cut.tag);
-        for e in table.segment_entries(i) {
-            let expire = if e.has_ttl() {
-                expires.get(e.key.as_bytes()).map(|d| d.at)
-            } else {
-                None
-            };
-            if is_big(&e.value) {
-                cut.jobs.push_back(BigJob {
-                    key: e.key.clone(),
-                    expire,
-                    pos: 0,
-                    started: false,
-                    done: false,
-                    buf: Vec::new(),
-                    open: false,
-                });
-            } else {
-                rdb::entry_head(&mut cut.out, e, expire, &cut.opts);
-                encode::body(&mut cut.out, &e.value, cut.opts.compress);
-            }
-            cut.keys += 1;
+    budget: usize,
+) -> (u64, bool) {
+    ensure_marks(table, i, cut.version);
+    let (keys, start) = (cut.keys, cut.out.len() + cut.jobs.len());
+    let mut complete = true;
+    for e in table.segment_entries_mut(i) {
+        if e.is_early() {
+            continue;
         }
+        if cut.out.len() + cut.jobs.len() - start >= budget {
+            complete = false;
+            break;
+        }
+        serialize_entry(e, expires, cut);
+        e.set_early(true);
     }
-    table.stamp(i, cut.version);
-    cut.segments += 1;
+    if complete {
+        table.stamp(i, cut.version);
+        cut.segments += 1;
+    }
+    (cut.keys - keys, complete)
 }
 
 /// Encodes up to `budget` elements of a job's value into its buffer; true
@@ -770,12 +835,15 @@ impl Forkless {
         }
         while cut.cursor < table.segment_count() {
             let i = cut.cursor;
-            cut.cursor += 1;
-            if table.version_at(i) < cut.version {
-                let before = cut.keys;
-                cut_segment(table, expires, cut, i);
-                return Some(cut.keys - before);
+            if table.version_at(i) >= cut.version {
+                cut.cursor += 1;
+                continue;
             }
+            let (n, complete) = cut_segment_part(table, expires, cut, i, UNIT_BYTES);
+            if complete {
+                cut.cursor += 1;
+            }
+            return Some(n);
         }
         if cut.complete(table) {
             None

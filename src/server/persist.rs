@@ -444,6 +444,7 @@ impl Engine {
 
     fn child_report(&mut self, r: Report) {
         if let Report::Progress { cow, .. } = r {
+            self.evict.snapshot_overhead = cow;
             self.fork_guard(cow);
             if self.persist.child.is_none() {
                 return;
@@ -514,6 +515,7 @@ impl Engine {
         p.child_started = -1;
         p.reset_child_stats();
         p.snap.last = p.snap.current.take();
+        self.evict.snapshot_overhead = 0;
     }
 
     /// Redis's `prepareForShutdown`: cancels a running save and writes the

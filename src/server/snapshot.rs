@@ -42,8 +42,11 @@ use crate::dispatch::flags;
 use crate::keyspace::{now_ms, Keyspace};
 use crate::persistence::forkless::{Forkless, Shared, Step, WriterEnd};
 
+/// While clients are busy, they get this many times the time of each
+/// walk step before the next one.
+const BUSY_SHARE: u32 = 3;
 /// Time budget of one walk step.
-const STEP_BUDGET: Duration = Duration::from_millis(1);
+const STEP_BUDGET: Duration = Duration::from_micros(300);
 /// How long a delayed write sleeps before it checks again (it is woken
 /// sooner when the buffer drains).
 const DELAY_RECHECK: Duration = Duration::from_millis(20);
@@ -127,22 +130,11 @@ impl Engine {
         self.persist.child.is_some() || self.persist.snap.run.is_some()
     }
 
-    /// The memory set aside for snapshot overhead: `reserved-memory`, else
-    /// `reserved-memory-percent` of `maxmemory` (or of the machine's memory
-    /// when maxmemory is 0). The memory accountant (issue 5, wt-evict's
-    /// `memory::Reserve::compute`) replaces this with the cgroup-aware
-    /// figure; keep the name.
+    /// The memory set aside for snapshot overhead: the memory
+    /// accountant's reserve (`reserved-memory`, or the percentage of
+    /// maxmemory or of the machine's / cgroup's memory).
     pub fn snapshot_reserve(&self) -> u64 {
-        let c = &self.config;
-        if c.reserved_memory > 0 {
-            return c.reserved_memory;
-        }
-        let base = if c.maxmemory > 0 {
-            c.maxmemory
-        } else {
-            crate::persistence::memory::total_system_memory()
-        };
-        (base as u128 * c.reserved_memory_percent as u128 / 100) as u64
+        self.memory_budget().reserve.bytes
     }
 
     /// A fork's expected copy-on-write: writes/s × expected seconds ×
@@ -248,6 +240,7 @@ impl Engine {
             .step(&mut self.ks, Instant::now() + STEP_BUDGET, max_keys);
         let (done, _, early) = run.snap.progress(&self.ks);
         let shared = run.snap.writer.shared.clone();
+        self.evict.snapshot_overhead = run.snap.buffered(&self.ks);
         let p = &mut self.persist;
         p.cur_keys_processed = done;
         if early != p.cur_cow {
@@ -277,6 +270,7 @@ impl Engine {
         let Some(run) = self.persist.snap.run.take_if(|r| r.snap.version == version) else {
             return;
         };
+        self.evict.snapshot_overhead = 0;
         let p = &mut self.persist;
         let secs = (run.snap.started.elapsed().as_secs_f64()).max(1e-3);
         p.last_bgsave_secs = unix_secs() - run.started_unix;
@@ -319,6 +313,7 @@ impl Engine {
             return false;
         };
         run.snap.cancel(&mut self.ks);
+        self.evict.snapshot_overhead = 0;
         self.persist.last_bgsave_secs = unix_secs() - run.started_unix;
         self.persist.cur_keys_processed = 0;
         self.persist.cur_keys_total = 0;
@@ -548,12 +543,15 @@ impl Engine {
 /// connections in between, waiting for the writer when its buffer is full.
 pub async fn walk_loop(engine: Rc<RefCell<Engine>>) {
     let kick = engine.borrow().snapshot_kick.clone();
+    // Commands seen after the last step: any since means clients are busy.
+    let mut seen_commands = 0;
     loop {
         let running = engine.borrow().persist.snap.run.is_some();
         if !running {
             kick.notified().await;
             continue;
         }
+        let started = Instant::now();
         let Some((step, keys, delay, shared)) = engine.borrow_mut().forkless_step() else {
             continue;
         };
@@ -563,7 +561,22 @@ pub async fn walk_loop(engine: Rc<RefCell<Engine>>) {
                     let us = keys.max(1) * delay as u64;
                     tokio::time::sleep(Duration::from_micros(us)).await;
                 } else {
-                    tokio::task::yield_now().await;
+                    // While clients keep the server busy they get most of
+                    // it: yield for BUSY_SHARE times the step's own
+                    // duration, or until they are idle. The walk's work
+                    // continues downstream (the writer's checksum and
+                    // I/O), so its share of a small machine is larger than
+                    // its share of the engine thread.
+                    let commands = engine.borrow().stats.commands;
+                    if commands != seen_commands {
+                        let until = Instant::now() + started.elapsed() * BUSY_SHARE;
+                        while Instant::now() < until {
+                            tokio::task::yield_now().await;
+                        }
+                    } else {
+                        tokio::task::yield_now().await;
+                    }
+                    seen_commands = engine.borrow().stats.commands;
                 }
             }
             Step::Full => {

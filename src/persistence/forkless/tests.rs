@@ -70,6 +70,10 @@ struct Run {
 }
 
 fn start(ks: &mut Keyspace, name: &str, high_water: u64) -> Run {
+    start_v(ks, name, high_water, 1)
+}
+
+fn start_v(ks: &mut Keyspace, name: &str, high_water: u64, version: u64) -> Run {
     let dir =
         std::env::temp_dir().join(format!("snapcache-forkless-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -80,7 +84,7 @@ fn start(ks: &mut Keyspace, name: &str, high_water: u64) -> Run {
         pid: std::process::id(),
         incremental_fsync: false,
     };
-    let snap = Forkless::start(ks, 1, opts(), target, high_water, 0).expect("writer");
+    let snap = Forkless::start(ks, version, opts(), target, high_water, 0).expect("writer");
     Run { dir, snap }
 }
 
@@ -215,4 +219,25 @@ fn cancel_removes_the_temp_file() {
         .exists());
     assert!(!run.dir.join("dump.rdb").exists());
     let _ = std::fs::remove_dir_all(&run.dir);
+}
+
+#[test]
+fn marks_left_by_a_cancelled_cut_do_not_hide_entries_from_the_next() {
+    let mut ks = populate(3000);
+    let mut run = start_v(&mut ks, "stale1", 1 << 20, 1);
+    run.snap.step(&mut ks, Instant::now(), 1);
+    // Writes mark entries (serialized early) and new keys (skipped).
+    for i in 0..500 {
+        let d = i % 3;
+        ks.dbs[d].set(format!("k{d}:{i}").as_bytes(), Value::string(b"x"), false);
+        ks.dbs[d].set(format!("new:{i}").as_bytes(), Value::string(b"y"), false);
+    }
+    run.snap.cancel(&mut ks);
+    let _ = std::fs::remove_dir_all(&run.dir);
+    let want = ks.digest();
+    let mut run = start_v(&mut ks, "stale2", 1 << 20, 2);
+    let got = finish(&mut run, &mut ks, |ks, n| {
+        ks.dbs[0].set(format!("k0:{}", n + 1000).as_bytes(), Value::string(b"z"), false);
+    });
+    assert_eq!(got.digest(), want);
 }
