@@ -17,6 +17,8 @@ usage: redis-tests/run.sh [options] [--gate] [--all] [unit ...] [-- test_helper 
   unit ...          run these units (e.g. unit/type/string, integration/rdb)
   --gate            run the units in redis-tests/gated.txt; exit non-zero unless
                     all of them finish with no failed/errored test
+  --gate-forkless   the gate of redis-tests/gated-forkless.txt (the RDB units),
+                    every server started with `snapshot-method forkless`
   --all             run every unit of the suite (test_helper.tcl --list-tests) and
                     write redis-tests/summary.md and redis-tests/summary.tsv
   --timeout SECS    wall-clock limit per unit (default $REDIS_TESTS_TIMEOUT or 600)
@@ -32,6 +34,9 @@ environment:
   SNAPCACHE_CACHE       cache dir holding redis-src (default: .cache)
   REDIS_TESTS_TIMEOUT   default per-unit timeout in seconds (600)
   REDIS_TESTS_SUMMARY_DIR  where --all writes summary.md/.tsv (default redis-tests/)
+  SNAPCACHE_SNAPSHOT_METHOD  when set (fork|forkless|auto), every server the
+                        suite starts gets `--snapshot-method` with it
+                        (test_helper's `--config snapshot-method VALUE`)
   REDIS_TESTS_BASEPORT  first port for spawned servers (default 21111; the suite
                         uses [base-32, base+portcount) and port+10000 for buses)
 
@@ -40,6 +45,7 @@ EOF
 }
 
 gate=0
+gate_file=gated.txt
 all=0
 build=0
 list=0
@@ -51,6 +57,7 @@ extra=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --gate) gate=1 ;;
+        --gate-forkless) gate=1; gate_file=gated-forkless.txt; SNAPCACHE_SNAPSHOT_METHOD=forkless ;;
         --all) all=1 ;;
         --build) build=1 ;;
         --list) list=1 ;;
@@ -66,6 +73,9 @@ while [ $# -gt 0 ]; do
     shift
 done
 case "$unit_timeout" in ''|*[!0-9]*) echo "run.sh: --timeout must be a number of seconds" >&2; exit 2 ;; esac
+if [ -n "${SNAPCACHE_SNAPSHOT_METHOD:-}" ]; then
+    extra+=(--config snapshot-method "$SNAPCACHE_SNAPSHOT_METHOD")
+fi
 
 # --- prerequisites -----------------------------------------------------------
 bash "$repo/scripts/setup.sh" >&2
@@ -117,15 +127,15 @@ fi
 # --- unit selection ----------------------------------------------------------
 gated=()
 if [ "$gate" = 1 ]; then
-    if [ ! -f "$here/gated.txt" ]; then
-        echo "run.sh: $here/gated.txt missing" >&2
+    if [ ! -f "$here/$gate_file" ]; then
+        echo "run.sh: $here/$gate_file missing" >&2
         exit 1
     fi
     while IFS= read -r line || [ -n "$line" ]; do
         line="${line%%#*}"
         line="$(echo "$line" | tr -d '[:space:]')"
         [ -n "$line" ] && gated+=("$line")
-    done <"$here/gated.txt"
+    done <"$here/$gate_file"
 fi
 if [ "$all" = 1 ]; then
     mapfile -t all_units < <(cd "$work" && tclsh tests/test_helper.tcl --list-tests)

@@ -532,7 +532,7 @@ fn persistence_section(e: &Engine, out: &mut String) {
         p.cur_keys_processed,
         p.cur_keys_total,
         e.dirty,
-        u8::from(p.child.is_some()),
+        u8::from(e.bgsave_running()),
         e.last_save_ms / 1000,
         if p.last_bgsave_ok { "ok" } else { "err" },
         p.last_bgsave_secs,
@@ -542,6 +542,7 @@ fn persistence_section(e: &Engine, out: &mut String) {
         p.last_load_keys_expired,
         p.last_load_keys_loaded,
     );
+    e.snapshot_info(out);
     e.aof_info(out);
     if let Some(l) = &p.loading {
         let (perc, eta) = l.perc_and_eta();

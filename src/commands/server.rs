@@ -59,7 +59,7 @@ fn shutdown(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
 
 /// SAVE
 fn save(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
-    if e.persist.child.is_some() {
+    if e.bgsave_running() {
         c.reply().error("ERR Background save already in progress");
         return;
     }
@@ -70,18 +70,34 @@ fn save(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
     }
 }
 
-/// BGSAVE [SCHEDULE]
+/// BGSAVE [SCHEDULE | CANCEL]
 fn bgsave(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     // SCHEDULE only changes the answer while another kind of child (an
     // AOF rewrite) runs; until one exists it is just accepted.
-    if args.len() > 2 || (args.len() == 2 && !is(&args[1], "schedule")) {
+    let schedule = args.len() == 2 && is(&args[1], "schedule");
+    let cancel = args.len() == 2 && is(&args[1], "cancel");
+    if args.len() > 2 || (args.len() == 2 && !schedule && !cancel) {
         c.reply().error(errors::SYNTAX);
+        return;
+    }
+    if cancel {
+        // Valkey's BGSAVE CANCEL: a running save stops, a scheduled one
+        // is forgotten.
+        if e.bgsave_running() {
+            e.bgsave_cancel();
+            c.reply().simple("Background saving cancelled");
+        } else if e.persist.bgsave_scheduled {
+            e.persist.bgsave_scheduled = false;
+            c.reply().simple("Scheduled background saving cancelled");
+        } else {
+            c.reply()
+                .error("ERR Background saving is currently not in progress or scheduled");
+        }
         return;
     }
     // Inside EXEC the fork would split the transaction: run it afterwards.
     let in_exec = c.deny_blocking;
-    let schedule = args.len() == 2;
-    if e.persist.child.is_some() {
+    if e.bgsave_running() {
         c.reply().error("ERR Background save already in progress");
     } else if e.child_active() && !schedule && !in_exec {
         c.reply().error("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.");

@@ -693,6 +693,13 @@ pub struct Config {
     pub loading_process_events_interval_bytes: i64,
     /// `reserved-memory`. Range 0..=ULLONG_MAX. Default: `0`.
     pub reserved_memory: u64,
+    /// `snapshot-buffer-high-water` (snapcache): bytes a forkless save may
+    /// hold for its writer before write commands wait. Range 1..=ULLONG_MAX.
+    /// Default: `16mb`.
+    pub snapshot_buffer_high_water: u64,
+    /// `snapshot-writer-delay` (snapcache, hidden, for tests): microseconds
+    /// the forkless writer sleeps per chunk. Range 0..=INT_MAX. Default: `0`.
+    pub snapshot_writer_delay: i32,
     /// `reserved-memory-percent`. Range 0..=100. Default: `25`.
     pub reserved_memory_percent: u32,
 
@@ -904,6 +911,8 @@ impl Default for Config {
             loading_process_events_interval_bytes: 2097152,
             reserved_memory: 0,
             reserved_memory_percent: 25,
+            snapshot_buffer_high_water: 16 << 20,
+            snapshot_writer_delay: 0,
             dir,
             save: DEFAULT_SAVE_POINTS.to_vec(),
             client_output_buffer_limit: DEFAULT_CLIENT_OUTPUT_BUFFER_LIMITS,

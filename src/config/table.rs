@@ -1240,6 +1240,26 @@ pub static CONFIGS: &[ConfigDesc] = &[
         Memory
     ),
     num_cfg!(
+        "snapshot-writer-delay",
+        None,
+        HIDDEN,
+        snapshot_writer_delay,
+        0,
+        i32::MAX,
+        0,
+        Int
+    ),
+    num_cfg!(
+        "snapshot-buffer-high-water",
+        None,
+        0,
+        snapshot_buffer_high_water,
+        1,
+        u64::MAX,
+        16777216,
+        Memory
+    ),
+    num_cfg!(
         "reserved-memory-percent",
         None,
         0,

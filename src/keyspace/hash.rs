@@ -123,6 +123,15 @@ impl<'a> Iterator for Iter<'a> {
 
 impl Hash {
     /// Number of fields.
+    /// The `hashtable` encoding's table (the forkless snapshot encodes it
+    /// a segment at a time).
+    pub fn as_table(&self) -> Option<&Table<Field>> {
+        match self {
+            Hash::Table(t) => Some(t),
+            Hash::Listpack(_) => None,
+        }
+    }
+
     pub fn len(&self) -> usize {
         match self {
             Hash::Listpack(lp) => lp.len() / 2,

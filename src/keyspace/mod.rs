@@ -30,6 +30,7 @@ pub mod zset;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::persistence::forkless::{self, DbCut, Retired};
 pub use sbytes::SBytes;
 use table::{Keyed, Table};
 pub use value::{Kind, Value};
@@ -53,6 +54,10 @@ pub fn now_us() -> i64 {
 }
 
 const HAS_TTL: u32 = 1 << 31;
+/// A running forkless snapshot has this entry already (see
+/// [`crate::persistence::forkless`]); trusted only in a segment whose
+/// `early` stamp is the snapshot's version.
+const EARLY: u32 = 1 << 30;
 const CLOCK_MASK: u32 = (1 << 24) - 1;
 
 /// The LRU clock: seconds, 24 bits, as Redis's LRU_CLOCK with 1 s resolution.
@@ -104,6 +109,20 @@ impl Entry {
             self.meta |= HAS_TTL;
         } else {
             self.meta &= !HAS_TTL;
+        }
+    }
+
+    #[inline]
+    pub fn is_early(&self) -> bool {
+        self.meta & EARLY != 0
+    }
+
+    #[inline]
+    pub fn set_early(&mut self, on: bool) {
+        if on {
+            self.meta |= EARLY;
+        } else {
+            self.meta &= !EARLY;
         }
     }
 
@@ -181,6 +200,12 @@ pub struct Db {
     pub track_miss: bool,
     /// Running estimate of the average remaining TTL (ms), as INFO keyspace's avg_ttl.
     pub avg_ttl: i64,
+    /// This table's part of a running forkless snapshot: every mutation
+    /// below serializes what it touches first (see
+    /// [`crate::persistence::forkless`]).
+    pub cut: Option<Box<DbCut>>,
+    /// Tables flushed during a forkless snapshot, still to be walked.
+    pub retired: Vec<Retired>,
     /// How lookups update access clocks (LRU, or LFU under an LFU policy).
     pub access: access::Access,
     /// Draws for the LFU counter's increments.
@@ -199,9 +224,79 @@ impl Db {
             track_new: false,
             track_miss: false,
             avg_ttl: 0,
+            cut: None,
+            retired: Vec::new(),
             access: access::Access::Lru,
             draw: access::Draw::new(seed ^ (id as u64).wrapping_mul(0x9e37_79b9)),
         }
+    }
+
+    /// Serialize-before-write: every method that changes the table, or
+    /// hands out a `&mut` to an entry for a write, calls this first.
+    #[inline]
+    fn before_write(&mut self, key: &[u8]) {
+        if let Some(cut) = self.cut.as_deref_mut() {
+            forkless::before_write(&mut self.table, &self.expires, cut, key);
+        }
+    }
+
+    /// A key just inserted during a snapshot: the walk must skip it.
+    #[inline]
+    fn after_insert(&mut self, key: &[u8]) {
+        if let Some(cut) = self.cut.as_deref() {
+            forkless::after_insert(&mut self.table, cut, key);
+        }
+    }
+
+    /// Serializes `key`'s segment for a running snapshot without finishing
+    /// a big value's encoding (the dispatcher's look-ahead for a write).
+    pub fn precut(&mut self, key: &[u8]) {
+        if let Some(cut) = self.cut.as_deref_mut() {
+            forkless::precut(&mut self.table, &self.expires, cut, key);
+        }
+    }
+
+    /// True while a running snapshot is encoding `key`'s big value.
+    pub fn pinned(&self, key: &[u8]) -> bool {
+        self.cut.as_deref().is_some_and(|c| c.pinned(key))
+    }
+
+    /// True while a running snapshot encodes a big value of this table.
+    pub fn has_pins(&self) -> bool {
+        self.cut.as_deref().is_some_and(|c| c.has_jobs())
+    }
+
+    /// The cut state, split from the table (the walk's pump).
+    pub(crate) fn cut_parts(&mut self) -> (Option<&mut DbCut>, &mut Vec<Retired>) {
+        (self.cut.as_deref_mut(), &mut self.retired)
+    }
+
+    /// One unit of the walk in this table; None when its cut is complete.
+    pub(crate) fn cut_unit(&mut self, opts: &crate::persistence::rdb::SaveOptions) -> Option<u64> {
+        let cut = self.cut.as_deref_mut()?;
+        forkless::Forkless::unit_in(&mut self.table, &self.expires, cut, opts)
+    }
+
+    /// Continues this table's big value in the stream; true when it had one.
+    pub(crate) fn cut_continue_open(
+        &mut self,
+        opts: &crate::persistence::rdb::SaveOptions,
+    ) -> bool {
+        match self.cut.as_deref_mut() {
+            Some(cut) => forkless::continue_in(&self.table, cut, opts),
+            None => false,
+        }
+    }
+
+    /// Hands the table and its cut to the snapshot (the keyspace is being
+    /// replaced as a whole), leaving this database empty.
+    pub(crate) fn retire_for_cut(&mut self) -> Option<Retired> {
+        let cut = self.cut.take()?;
+        Some(Retired {
+            table: self.table.take(),
+            expires: self.expires.take(),
+            cut,
+        })
     }
 
     /// A new entry with the clock the access policy gives new keys.
@@ -273,6 +368,7 @@ impl Db {
         if self.expire_if_needed(key, now, mode) {
             return None;
         }
+        self.before_write(key);
         self.table.get_mut(key).map(|b| &mut **b)
     }
 
@@ -282,6 +378,7 @@ impl Db {
         if self.expire_if_needed(key, now, mode) {
             return None;
         }
+        self.before_write(key);
         let (access, draw) = (self.access, &mut self.draw);
         let e = self.table.get_mut(key)?;
         e.touch(access, now, || draw.next_f64());
@@ -289,6 +386,8 @@ impl Db {
     }
 
     /// [`Db::lookup`] for a read: a miss is recorded when `track_miss`.
+    /// The caller must not change the value (only its access clock
+    /// moves): a running forkless snapshot is not told about reads.
     #[inline]
     pub fn lookup_read(&mut self, key: &[u8], now: i64, mode: ExpireMode) -> Option<&mut Entry> {
         if self.expire_if_needed(key, now, mode) {
@@ -324,6 +423,7 @@ impl Db {
 
     /// Sets `key` to `value`. Any deadline is removed unless `keep_ttl`.
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
+        self.before_write(key);
         if let Some(e) = self.table.get_mut(key) {
             e.value = value;
             // An overwritten key keeps its LFU counter (Redis's dbSetValue).
@@ -341,19 +441,26 @@ impl Db {
         }
         let e = self.new_entry(SBytes::new(key), value);
         self.table.insert(e);
+        self.after_insert(key);
     }
 
     /// Adds a key known to be absent.
     pub fn add(&mut self, key: SBytes, value: Value) {
+        self.before_write(key.as_bytes());
         if self.track_new {
             self.events.push(KeyEvent::New(key.clone()));
         }
+        let cut = self.cut.is_some().then(|| key.clone());
         let e = self.new_entry(key, value);
         self.table.insert(e);
+        if let Some(k) = cut {
+            self.after_insert(&k);
+        }
     }
 
     /// Removes `key` and its deadline.
     pub fn remove(&mut self, key: &[u8]) -> Option<Box<Entry>> {
+        self.before_write(key);
         let e = self.table.remove(key)?;
         if e.has_ttl() {
             self.expires.remove(key);
@@ -375,9 +482,14 @@ impl Db {
         mut e: Box<Entry>,
         deadline: Option<i64>,
     ) -> Result<(), Box<Entry>> {
+        self.before_write(e.key.as_bytes());
         e.set_has_ttl(false);
         let key = deadline.map(|_| e.key.clone());
+        let cut = self.cut.is_some().then(|| e.key.clone());
         self.table.insert_new(e)?;
+        if let Some(k) = cut {
+            self.after_insert(&k);
+        }
         if let (Some(at), Some(key)) = (deadline, key) {
             self.set_expire(key.as_bytes(), at);
         }
@@ -386,6 +498,7 @@ impl Db {
 
     pub fn insert_entry(&mut self, mut e: Box<Entry>, deadline: Option<i64>) {
         let key = e.key.clone();
+        self.before_write(key.as_bytes());
         e.set_has_ttl(false);
         if self.track_new {
             // Redis deletes a replaced destination first: always a new key.
@@ -396,6 +509,7 @@ impl Db {
                 self.expires.remove(key.as_bytes());
             }
         }
+        self.after_insert(key.as_bytes());
         if let Some(at) = deadline {
             self.set_expire(key.as_bytes(), at);
         }
@@ -412,6 +526,7 @@ impl Db {
 
     /// Sets the deadline of an existing key; false when the key is absent.
     pub fn set_expire(&mut self, key: &[u8], at: i64) -> bool {
+        self.before_write(key);
         let Some(e) = self.table.get_mut(key) else {
             return false;
         };
@@ -428,6 +543,7 @@ impl Db {
 
     /// Removes the deadline of `key`; true when it had one.
     pub fn persist(&mut self, key: &[u8]) -> bool {
+        self.before_write(key);
         match self.table.get_mut(key) {
             Some(e) if e.has_ttl() => {
                 e.set_has_ttl(false);
@@ -440,10 +556,23 @@ impl Db {
 
     /// Empties the database, returning the old contents (to free elsewhere).
     pub fn clear(&mut self) -> Table<Box<Entry>> {
-        self.expires.take();
+        let expires = self.expires.take();
         self.expire_cursor = 0;
         self.avg_ttl = 0;
-        self.table.take()
+        let table = self.table.take();
+        match self.cut.take() {
+            // A running snapshot still needs the old contents: it frees
+            // them once walked. The new, empty table is not part of it.
+            Some(cut) => {
+                self.retired.push(Retired {
+                    table,
+                    expires,
+                    cut,
+                });
+                self.table.take()
+            }
+            None => table,
+        }
     }
 
     /// Swaps the contents of two databases (SWAPDB).
@@ -451,6 +580,8 @@ impl Db {
         std::mem::swap(&mut self.table, &mut other.table);
         std::mem::swap(&mut self.expires, &mut other.expires);
         std::mem::swap(&mut self.avg_ttl, &mut other.avg_ttl);
+        // A snapshot's cut travels with its table.
+        std::mem::swap(&mut self.cut, &mut other.cut);
         self.expire_cursor = 0;
         other.expire_cursor = 0;
     }

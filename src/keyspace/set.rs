@@ -170,6 +170,15 @@ impl Set {
     }
 
     /// The intset, when that is the encoding (for the RDB encoder).
+    /// The `hashtable` encoding's table (the forkless snapshot encodes it
+    /// a segment at a time).
+    pub fn as_table(&self) -> Option<&Table<Member>> {
+        match &self.enc {
+            Enc::Table(t) => Some(t),
+            Enc::Ints(_) => None,
+        }
+    }
+
     pub fn as_intset(&self) -> Option<&IntSet> {
         match &self.enc {
             Enc::Ints(i) => Some(i),

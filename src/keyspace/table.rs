@@ -51,6 +51,9 @@ struct Segment<E> {
     map: HashTable<E>,
     depth: u8,
     version: u64,
+    /// The snapshot version whose per-entry marks this segment's entries
+    /// carry (see [`Table::early_at`]).
+    early: u64,
 }
 
 impl<E> Segment<E> {
@@ -59,6 +62,7 @@ impl<E> Segment<E> {
             map: HashTable::new(),
             depth,
             version,
+            early: 0,
         }
     }
 }
@@ -131,6 +135,56 @@ impl<E: Keyed> Table<E> {
         self.segs[self.seg_index(h)].version
     }
 
+    /// The index of the segment that holds (or would hold) `key`; valid
+    /// until the next insert (which may split it).
+    pub fn segment_of(&self, key: &[u8]) -> usize {
+        self.seg_index(self.hash(key))
+    }
+
+    /// The version stamped on segment `i` (the forkless snapshot's mark).
+    pub fn version_at(&self, i: usize) -> u64 {
+        self.segs[i].version
+    }
+
+    /// Stamps segment `i` with `version`.
+    pub fn stamp(&mut self, i: usize, version: u64) {
+        self.segs[i].version = version;
+    }
+
+    /// The snapshot version for which segment `i`'s entries carry
+    /// per-entry marks (a forkless snapshot serializes single entries of a
+    /// segment it has not walked yet, and marks them).
+    pub fn early_at(&self, i: usize) -> u64 {
+        self.segs[i].early
+    }
+
+    /// Sets segment `i`'s mark version; `clear` runs on every entry first.
+    pub fn set_early(&mut self, i: usize, version: u64, clear: impl FnMut(&mut E)) {
+        self.segs[i].map.iter_mut().for_each(clear);
+        self.segs[i].early = version;
+    }
+
+    /// The entry for `key` in segment `i`, to mark it.
+    pub fn get_mut_in(&mut self, i: usize, key: &[u8]) -> Option<&mut E> {
+        let h = self.hash(key);
+        self.segs[i].map.find_mut(inner(h), |e| e.key() == key)
+    }
+
+    /// The entries of segment `i`, mutably (their marks).
+    pub fn segment_entries_mut(&mut self, i: usize) -> impl Iterator<Item = &mut E> {
+        self.segs[i].map.iter_mut()
+    }
+
+    /// The entries of segment `i`.
+    pub fn segment_entries(&self, i: usize) -> impl Iterator<Item = &E> {
+        self.segs[i].map.iter()
+    }
+
+    /// Entries in segment `i`.
+    pub fn segment_len(&self, i: usize) -> usize {
+        self.segs[i].map.len()
+    }
+
     /// Prepares an empty table for `n` entries (RESIZEDB on load): the
     /// directory and segments are created at the size the entries will need,
     /// so loading them splits and regrows nothing. No effect on a table that
@@ -153,6 +207,7 @@ impl<E: Keyed> Table<E> {
                 map: HashTable::with_capacity(cap.min(SEGMENT_MAX)),
                 depth,
                 version,
+                early: 0,
             })
             .collect();
         self.dir = (0..count as u32).collect();
@@ -227,6 +282,7 @@ impl<E: Keyed> Table<E> {
         let version = self.segs[i].version;
         let new_idx = self.segs.len() as u32;
         let mut hi = Segment::new(depth + 1, version);
+        hi.early = self.segs[i].early;
         let hasher = self.hasher;
         let old = std::mem::take(&mut self.segs[i].map);
         let mut lo_map = HashTable::with_capacity(old.len() / 2 + 1);

@@ -171,16 +171,7 @@ fn write_and_rename(
     temp: &Path,
     per_key: &mut dyn FnMut(u64),
 ) -> Result<u64, SaveError> {
-    let file = File::create(temp).map_err(|err| SaveError::Open {
-        temp: file_name(temp),
-        dir: target.dir.display().to_string(),
-        err,
-    })?;
-    let sink = AutoSync {
-        file,
-        every: target.incremental_fsync.then_some(AUTOSYNC_BYTES),
-        pending: 0,
-    };
+    let sink = create_temp(target, temp)?;
     let mut keys = 0u64;
     let mut count = |n: u64| {
         keys = n;
@@ -195,6 +186,23 @@ fn write_and_rename(
         op: "fflush",
         err: e.into_error(),
     })?;
+    commit_temp(target, temp, sink)?;
+    Ok(keys)
+}
+
+/// Creates the temp file a save writes (the forkless writer's too).
+pub(crate) fn create_temp(target: &Target, temp: &Path) -> Result<AutoSync, SaveError> {
+    let file = File::create(temp).map_err(|err| SaveError::Open {
+        temp: file_name(temp),
+        dir: target.dir.display().to_string(),
+        err,
+    })?;
+    Ok(AutoSync::new(file, target.incremental_fsync))
+}
+
+/// Makes a fully written temp file the dump: fsync, rename over the
+/// target, fsync of the directory.
+pub(crate) fn commit_temp(target: &Target, temp: &Path, sink: AutoSync) -> Result<(), SaveError> {
     sink.file
         .sync_all()
         .map_err(|err| SaveError::Write { op: "fsync", err })?;
@@ -209,8 +217,7 @@ fn write_and_rename(
     fsync_dir(&target.dir).map_err(|err| SaveError::Write {
         op: "fsyncFileDir",
         err,
-    })?;
-    Ok(keys)
+    })
 }
 
 fn file_name(p: &Path) -> String {

@@ -109,8 +109,9 @@ const TAG_DONE: u32 = 2;
 const TAG_ERROR: u32 = 3;
 /// Longest error text sent (a pipe write up to PIPE_BUF is atomic).
 const MAX_ERROR_TEXT: usize = 1024;
-/// The child's progress reports are at most this frequent (Redis: 1 s).
-const REPORT_EVERY: Duration = Duration::from_secs(1);
+/// The child's progress reports are at most this frequent (Redis: 1 s;
+/// the fork guard wants fresher copy-on-write figures).
+const REPORT_EVERY: Duration = Duration::from_millis(250);
 
 /// Forks a child that writes `job`. Fails when pipe() or fork() does (e.g.
 /// ENOMEM, EAGAIN); nothing has changed then.
@@ -322,8 +323,9 @@ fn child_main(job: &SaveJob<'_>, pipe: RawFd) -> i32 {
                 file::debug_delay(delay, &mut rng);
             }
             // Reading the clock every 1024 keys keeps it off the hot path,
-            // unless keys are slow on purpose.
-            if (delay != 0 || n & 1023 == 0) && last_report.elapsed() >= REPORT_EVERY {
+            // unless keys are slow on purpose. The first key is reported
+            // at once: the fork guard learns the copy-on-write early.
+            if n == 1 || (delay != 0 || n & 1023 == 0) && last_report.elapsed() >= REPORT_EVERY {
                 rep.progress(n);
                 last_report = Instant::now();
             }

@@ -5,5 +5,6 @@
 pub mod aof;
 pub mod file;
 pub mod fork;
+pub mod forkless;
 pub mod memory;
 pub mod rdb;

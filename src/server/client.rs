@@ -56,6 +56,8 @@ pub struct Client {
     pub no_evict: bool,
     pub created: Instant,
     pub last_interaction: Instant,
+    /// Since when a forkless save has held this client's write back.
+    pub snapshot_delayed: Option<Instant>,
     /// Row of the last command run (for CLIENT LIST's cmd=).
     pub last_cmd: usize,
     pub cmd_index: Option<usize>,
@@ -121,6 +123,7 @@ impl Client {
             no_evict: false,
             created: now,
             last_interaction: now,
+            snapshot_delayed: None,
             last_cmd: 0,
             cmd_index: None,
             close_after_reply: false,

@@ -365,7 +365,7 @@ fn process(
         if args.is_empty() {
             continue;
         }
-        if let Some(until) = paused_for(e, c, &args) {
+        if let Some(until) = paused_for(e, c, &args).or_else(|| e.snapshot_delay(c, &args)) {
             *pending = Some(args);
             return Next::Paused(until);
         }

@@ -25,6 +25,7 @@ pub mod persist;
 pub mod propagate;
 pub mod pubsub;
 pub mod replica;
+pub mod snapshot;
 pub mod tracking;
 
 use bytes::Bytes;
@@ -143,6 +144,8 @@ pub struct Engine {
     pub shutdown_notify: Rc<Notify>,
     pub pause: Option<Pause>,
     pub unpause_notify: Rc<Notify>,
+    /// Wakes the forkless walk when a save starts.
+    pub snapshot_kick: Rc<Notify>,
     pub active_expire: bool,
     /// The time a running command started (ms), so every key lookup in
     /// one command, or in one EXEC, sees the same clock (Redis's
@@ -212,6 +215,7 @@ impl Engine {
             shutdown_notify: Rc::new(Notify::new()),
             pause: None,
             unpause_notify: Rc::new(Notify::new()),
+            snapshot_kick: Rc::new(Notify::new()),
             active_expire: true,
             cmd_time_ms: None,
             postponed_clients: 0,
@@ -576,6 +580,7 @@ impl Engine {
         self.drain_expired(None);
         self.tracking_cron();
         self.pubsub_cron();
+        self.snapshot_cron();
         self.persist_cron();
         self.aof_cron();
         sample(&mut self.stats.ops_samples, now, self.stats.commands);
@@ -885,6 +890,7 @@ async fn serve(
         .map(|l| tokio::task::spawn_local(conn::accept_loop(engine.clone(), l)))
         .collect();
     tokio::task::spawn_local(cron_loop(engine.clone()));
+    tokio::task::spawn_local(snapshot::walk_loop(engine.clone()));
     if load_rdb {
         tokio::task::spawn_local(persist::load_at_startup(engine.clone()));
     }

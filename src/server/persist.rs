@@ -99,6 +99,8 @@ pub struct Persist {
     /// The temp file path the "insist" handler removes (see
     /// [`install_insist_handler`]).
     insist_temp: Option<std::path::PathBuf>,
+    /// Method choice, the forkless save, the fork guard.
+    pub snap: super::snapshot::State,
 }
 
 /// The signals that shut the server down.
@@ -143,14 +145,24 @@ impl Default for Persist {
             fatal: false,
             shutdown_asap: None,
             insist_temp: None,
+            snap: Default::default(),
         }
     }
 }
 
 impl Persist {
-    /// `rdb_current_bgsave_time_sec` (-1 when no child runs).
+    /// The fork guard stopped the child: its state goes.
+    pub(crate) fn fork_guard_reset(&mut self) {
+        self.last_bgsave_secs = unix_secs() - self.child_started;
+        self.child_started = -1;
+        self.reset_child_stats();
+    }
+
+    /// `rdb_current_bgsave_time_sec` (-1 when no save runs).
     pub fn current_bgsave_secs(&self) -> i64 {
-        if self.child.is_some() {
+        if let Some(r) = &self.snap.run {
+            r.snap.started.elapsed().as_secs() as i64
+        } else if self.child.is_some() {
             unix_secs() - self.child_started
         } else {
             -1
@@ -303,13 +315,21 @@ impl Engine {
 
     /// Redis's `rdbSaveBackground`: forks a child that writes the dump.
     /// Fails when a child already runs or fork() fails (logged).
+    /// The method is [`Engine::choose_snapshot_method`]'s: a forkless save
+    /// answers pid 0. A fork that fails (ENOMEM, EAGAIN) falls back to a
+    /// forkless save: a background save never fails for memory.
     pub fn bgsave_start(&mut self) -> Result<u32, ()> {
-        if self.child_active() {
+        if self.child_active() || self.bgsave_running() {
             return Err(());
         }
         self.persist.saves += 1;
         self.persist.dirty_before_bgsave = self.dirty;
         self.persist.last_bgsave_try = unix_secs();
+        let (method, reason) = self.choose_snapshot_method();
+        if method == super::snapshot::Method::Forkless {
+            return self.forkless_start(reason).map(|()| 0);
+        }
+        self.persist.snap.fork_reserve = self.snapshot_reserve();
         let job = fork::SaveJob {
             ks: &self.ks,
             opts: self.save_options(),
@@ -331,13 +351,17 @@ impl Engine {
                 p.child = Some(child);
                 let fork_ms = self.persist.latest_fork_usec / 1000;
                 self.latency_sample("fork", fork_ms);
-                tracing::info!("Background saving started by pid {pid}");
+                tracing::info!("Background saving started by pid {pid} ({reason})");
+                self.persist.snap.current = Some((super::snapshot::Method::Fork, reason));
                 Ok(pid)
             }
             Err(errno) => {
-                self.persist.last_bgsave_ok = false;
-                tracing::warn!("Can't save in background: fork: {}", errno.desc());
-                Err(())
+                tracing::warn!(
+                    "Can't save in background: fork: {}; saving forkless",
+                    errno.desc()
+                );
+                let reason = format!("forkless: fork failed: {}", errno.desc());
+                self.forkless_start(reason).map(|()| 0)
             }
         }
     }
@@ -355,6 +379,7 @@ impl Engine {
     /// dataset (which resets the change counter).
     pub fn flushall_reset_rdb(&mut self) {
         self.kill_rdb_child();
+        self.forkless_cancel();
         if !self.config.save.is_empty() {
             let _ = self.rdb_save();
         }
@@ -369,7 +394,7 @@ impl Engine {
         let now = unix_secs();
         if self.persist.child.is_some() {
             self.child_progress();
-        } else if self.persist.loading.is_none() {
+        } else if self.persist.loading.is_none() && self.persist.snap.run.is_none() {
             let p = &self.persist;
             let may_retry = now - p.last_bgsave_try > BGSAVE_RETRY_DELAY || p.last_bgsave_ok;
             let since_save = now - self.last_save_ms / 1000;
@@ -383,6 +408,7 @@ impl Engine {
         }
         let p = &self.persist;
         if p.child.is_none()
+            && p.snap.run.is_none()
             && p.bgsave_scheduled
             && p.loading.is_none()
             && (now - p.last_bgsave_try > BGSAVE_RETRY_DELAY || p.last_bgsave_ok)
@@ -406,6 +432,10 @@ impl Engine {
         for r in reports {
             self.child_report(r);
         }
+        // The fork guard may have stopped it (and started a forkless save).
+        if self.persist.child.is_none() {
+            return;
+        }
         if let Some(exit) = exit {
             let child = self.persist.child.take().expect("checked above");
             self.bgsave_done(child.pid(), exit);
@@ -413,6 +443,13 @@ impl Engine {
     }
 
     fn child_report(&mut self, r: Report) {
+        if let Report::Progress { cow, .. } = r {
+            self.evict.snapshot_overhead = cow;
+            self.fork_guard(cow);
+            if self.persist.child.is_none() {
+                return;
+            }
+        }
         let p = &mut self.persist;
         match r {
             Report::Progress { keys, cow } => {
@@ -477,6 +514,8 @@ impl Engine {
         p.last_bgsave_secs = unix_secs() - p.child_started;
         p.child_started = -1;
         p.reset_child_stats();
+        p.snap.last = p.snap.current.take();
+        self.evict.snapshot_overhead = 0;
     }
 
     /// Redis's `prepareForShutdown`: cancels a running save and writes the
@@ -496,6 +535,10 @@ impl Engine {
             let _ = std::fs::remove_file(file::temp_path(&self.persist.child_dir, child.pid()));
             self.persist.child_started = -1;
             self.persist.reset_child_stats();
+        }
+        if self.persist.snap.run.is_some() {
+            tracing::warn!("There is a forkless save in progress. Cancelling it!");
+            self.forkless_cancel();
         }
         let save = match mode {
             ShutdownSave::Save => true,
@@ -609,7 +652,7 @@ impl Engine {
                 self.touch_db(c, dbi, None);
             }
             fit_databases(&mut keyspace, self.ks.dbs.len());
-            let old = std::mem::replace(&mut self.ks, keyspace);
+            let old = self.swap_keyspace(keyspace);
             let effort = old.total_keys();
             self.free_later(old, effort);
             self.sync_notify_flags();
@@ -696,7 +739,7 @@ impl Engine {
                 log_loaded(&loaded);
                 let mut ks = loaded.keyspace;
                 fit_databases(&mut ks, self.ks.dbs.len());
-                let old = std::mem::replace(&mut self.ks, ks);
+                let old = self.swap_keyspace(ks);
                 drop(old);
                 self.sync_notify_flags();
                 self.sync_access_policy();

@@ -358,7 +358,7 @@ async fn sync_once(
         format!("Failed trying to load the MASTER synchronization DB from disk: {err}")
     })?;
     tracing::info!("MASTER <-> REPLICA sync: Flushing old data");
-    let old = std::mem::replace(&mut e.ks, loaded.keyspace);
+    let old = e.swap_keyspace(loaded.keyspace);
     install_keyspace_done(&mut e, old);
     tracing::info!("MASTER <-> REPLICA sync: Loading DB in memory");
     e.repl.replid = replid;

@@ -308,7 +308,7 @@ impl Engine {
                     start = loaded.consumed as usize;
                     let mut ks = loaded.keyspace;
                     fit_databases(&mut ks, self.ks.dbs.len());
-                    let old = std::mem::replace(&mut self.ks, ks);
+                    let old = self.swap_keyspace(ks);
                     let effort = old.total_keys();
                     self.free_later(old, effort);
                     self.sync_notify_flags();
@@ -435,7 +435,7 @@ impl Engine {
             self.touch_db(c, dbi, None);
         }
         let fresh = crate::keyspace::Keyspace::new(self.ks.dbs.len());
-        let old = std::mem::replace(&mut self.ks, fresh);
+        let old = self.swap_keyspace(fresh);
         let effort = old.total_keys();
         self.free_later(old, effort);
         self.sync_notify_flags();

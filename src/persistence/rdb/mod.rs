@@ -19,7 +19,7 @@ use crate::keyspace::value::Value;
 use crate::keyspace::{hash, lru_clock, now_ms, zset, Entry, Keyspace, SBytes};
 
 mod decode;
-mod encode;
+pub(crate) mod encode;
 mod legacy;
 mod lzf;
 
@@ -244,27 +244,20 @@ impl<W: Write> RdbWriter<W> {
     /// One key: its deadline (EXPIRETIME_MS), IDLE/FREQ per the options,
     /// the type byte, key and value.
     pub fn entry(&mut self, e: &Entry, expire_ms: Option<i64>) -> io::Result<()> {
-        let c = self.opts.compress;
-        let b = &mut self.buf;
-        if let Some(at) = expire_ms {
-            b.push(opcode::EXPIRETIME_MS);
-            b.extend_from_slice(&at.to_le_bytes());
-        }
-        match self.opts.access {
-            AccessInfo::None => {}
-            AccessInfo::Lru => {
-                b.push(opcode::IDLE);
-                encode::len(b, e.idle_secs());
-            }
-            AccessInfo::Lfu => {
-                b.push(opcode::FREQ);
-                b.push((e.clock() & 0xFF) as u8);
-            }
-        }
-        b.push(encode::type_of(&e.value));
-        encode::string(b, &e.key, c);
-        encode::body(b, &e.value, c);
+        entry_head(&mut self.buf, e, expire_ms, &self.opts);
+        encode::body(&mut self.buf, &e.value, self.opts.compress);
         self.flush_buf()
+    }
+
+    /// Bytes encoded elsewhere (the forkless walk's segments), written and
+    /// checksummed as they are.
+    pub fn raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if self.opts.checksum {
+            self.crc = crc64::crc64(self.crc, bytes);
+        }
+        self.out.write_all(bytes)?;
+        self.written += bytes.len() as u64;
+        Ok(())
     }
 
     /// EOF opcode and the checksum; returns the sink.
@@ -282,6 +275,28 @@ impl<W: Write> RdbWriter<W> {
     pub fn bytes_written(&self) -> u64 {
         self.written
     }
+}
+
+/// What precedes a key's value: its deadline (EXPIRETIME_MS), IDLE/FREQ
+/// per the options, the type byte and the key.
+pub(crate) fn entry_head(b: &mut Vec<u8>, e: &Entry, expire_ms: Option<i64>, opts: &SaveOptions) {
+    if let Some(at) = expire_ms {
+        b.push(opcode::EXPIRETIME_MS);
+        b.extend_from_slice(&at.to_le_bytes());
+    }
+    match opts.access {
+        AccessInfo::None => {}
+        AccessInfo::Lru => {
+            b.push(opcode::IDLE);
+            encode::len(b, e.idle_secs());
+        }
+        AccessInfo::Lfu => {
+            b.push(opcode::FREQ);
+            b.push((e.clock() & 0xFF) as u8);
+        }
+    }
+    b.push(encode::type_of(&e.value));
+    encode::string(b, &e.key, opts.compress);
 }
 
 /// Writes a whole keyspace (header to trailer). `per_key` runs after each
@@ -583,4 +598,4 @@ pub fn restore_value(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
