@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{arr, bulk, int, ok, run};
+use common::{arr, bulk, int, ok, run, wait_for};
 use snapcache::{Frame, Server, ServerHandle};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -57,14 +57,6 @@ fn server_in(dir: &TempDir, extra: &[(&str, &str)]) -> ServerHandle {
         b = b.config(k, v);
     }
     b.start().expect("server starts")
-}
-
-fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 fn info_field(s: &ServerHandle, field: &str) -> String {

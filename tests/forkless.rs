@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{int, ok, run};
+use common::{int, ok, run, wait_for};
 use snapcache::persistence::rdb::{self, Encodings, LoadOptions};
 use snapcache::{Config, Frame, Server, ServerHandle};
 use std::path::{Path, PathBuf};
@@ -65,14 +65,6 @@ fn server_in(dir: &TempDir, extra: &[(&str, &str)]) -> ServerHandle {
         b = b.config(k, v);
     }
     b.start().expect("server starts")
-}
-
-fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(2));
-    }
 }
 
 fn info_field(s: &ServerHandle, field: &str) -> String {

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{bulk, err, int, ok, run, Conn};
+use common::{bulk, err, int, ok, run, wait_within, Conn};
 use snapcache::{Frame, Server, ServerHandle};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -64,13 +64,8 @@ fn server_in(dir: &TempDir, extra: &[(&str, &str)]) -> ServerHandle {
     b.start().expect("server starts")
 }
 
-/// Polls `f` until it holds (10 s at most).
-fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+fn wait_for(what: &str, f: impl FnMut() -> bool) {
+    wait_within(what, Duration::from_secs(10), f)
 }
 
 /// One field of INFO persistence (or stats).

@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A SYNC attachment: reads the snapshot, then commands of the stream.
 struct Stream {
@@ -137,15 +137,6 @@ fn writes_replay_in_their_deterministic_form() {
     c.call(&["PUBLISH", "ch", "hi"], ":0\r\n");
     st.expect(&["PUBLISH", "ch", "hi"]);
     s.shutdown().unwrap();
-}
-
-/// Polls `f` until it holds (bounded).
-fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 fn info_field(s: &ServerHandle, field: &str) -> String {

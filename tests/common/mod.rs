@@ -81,3 +81,20 @@ impl Conn {
         }
     }
 }
+
+/// Polls `f` until it holds, failing the test after `limit`.
+pub fn wait_within(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + limit;
+    while !f() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Polls `f` until it holds, for at most 20 seconds.
+pub fn wait_for(what: &str, f: impl FnMut() -> bool) {
+    wait_within(what, Duration::from_secs(20), f)
+}
