@@ -237,7 +237,11 @@ fn marks_left_by_a_cancelled_cut_do_not_hide_entries_from_the_next() {
     let want = ks.digest();
     let mut run = start_v(&mut ks, "stale2", 1 << 20, 2);
     let got = finish(&mut run, &mut ks, |ks, n| {
-        ks.dbs[0].set(format!("k0:{}", n + 1000).as_bytes(), Value::string(b"z"), false);
+        ks.dbs[0].set(
+            format!("k0:{}", n + 1000).as_bytes(),
+            Value::string(b"z"),
+            false,
+        );
     });
     assert_eq!(got.digest(), want);
 }
