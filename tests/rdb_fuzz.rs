@@ -126,6 +126,49 @@ fn our_dump() -> Vec<u8> {
         Value::from_zset(snapcache::keyspace::zset::ZSet::from_sorted(&pairs, e.zset)),
         false,
     );
+    // A stream in two nodes with a deleted entry and a group with
+    // pending entries and consumers.
+    let mut st = snapcache::keyspace::stream::Stream::new();
+    for i in 1..12u64 {
+        let v = format!("v{i}");
+        let fv: Vec<&[u8]> = if i % 4 == 0 {
+            vec![b"other", v.as_bytes()]
+        } else {
+            vec![b"f", v.as_bytes(), b"n", b"7"]
+        };
+        st.append(
+            snapcache::keyspace::stream::StreamId::new(i, 0),
+            &fv,
+            4096,
+            5,
+        )
+        .unwrap();
+    }
+    st.delete(snapcache::keyspace::stream::StreamId::new(3, 0));
+    st.max_deleted_id = snapcache::keyspace::stream::StreamId::new(3, 0);
+    let mut g = snapcache::keyspace::stream::Group::new(
+        snapcache::keyspace::stream::StreamId::new(5, 0),
+        5,
+    );
+    for (i, c) in [(1u64, "alice"), (2, "bob"), (5, "alice")] {
+        let id = snapcache::keyspace::stream::StreamId::new(i, 0);
+        g.pel.insert(
+            id,
+            snapcache::keyspace::stream::Nack {
+                delivery_time: 1_700_000_000_000,
+                delivery_count: i,
+                consumer: Some(c.as_bytes().to_vec()),
+            },
+        );
+        g.consumers
+            .entry(c.as_bytes().to_vec())
+            .or_default()
+            .pel
+            .insert(id);
+    }
+    g.consumers.entry(b"carol".to_vec()).or_default();
+    st.groups.insert(b"grp".to_vec(), g);
+    db.set(b"x", Value::from_stream(st), false);
     db.set_expire(b"s", 4_102_444_800_000);
     let opts = SaveOptions {
         compress: true,
@@ -136,6 +179,37 @@ fn our_dump() -> Vec<u8> {
         used_mem: 0,
     };
     rdb::write_keyspace(&ks, opts, Vec::new(), &mut |_| {}).unwrap()
+}
+
+/// Walks, reads and changes a restored stream as commands would.
+fn exercise_stream(st: &snapcache::keyspace::stream::Stream) {
+    use snapcache::keyspace::stream::{StreamId, Trim, TrimStrategy};
+    let _ = st.range(StreamId::MIN, StreamId::MAX, false, 0);
+    let _ = st.range(StreamId::MIN, StreamId::MAX, true, 3);
+    let _ = st.last_valid_id();
+    for g in st.groups.values() {
+        let _ = st.group_lag(g);
+    }
+    let mut c = st.clone();
+    if let Some(id) = c.edge_id(true, true) {
+        c.delete(id);
+    }
+    let _ = c.append(
+        c.last_id.incr().unwrap_or(StreamId::MAX),
+        &[b"f", b"v"],
+        4096,
+        100,
+    );
+    c.trim(Trim {
+        strategy: TrimStrategy::MaxLen(1),
+        approx: false,
+        limit: 0,
+    });
+    c.trim(Trim {
+        strategy: TrimStrategy::MinId(StreamId::MAX),
+        approx: true,
+        limit: 100,
+    });
 }
 
 #[test]
@@ -219,6 +293,9 @@ fn corrupted_inputs_never_panic() {
         let e = enc(n % 3 == 0);
         let r = std::panic::catch_unwind(|| match rdb::restore_value(&bad, &e, n % 2 == 1) {
             Ok(v) => {
+                if let Some(st) = v.as_stream() {
+                    exercise_stream(st);
+                }
                 let again = rdb::dump_value(&v, true);
                 let mut ks = Keyspace::new(1);
                 ks.dbs[0].set(b"k", v, false);

@@ -716,6 +716,7 @@ fn client_unblock(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
             if let Some(b) = e.unblock(&mut target) {
                 // The blocked command failed: it counts as such in INFO.
                 e.cmd_stats[b.cmd].failed += 1;
+                e.cmd_stats[b.cmd].calls += 1;
             }
             target.reply().error(msg);
             e.count_error(msg);

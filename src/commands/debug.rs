@@ -106,6 +106,21 @@ fn mix_value(d: &mut Sum, v: &Value) {
             mix_digest(&mut x, crate::protocol::format_double(score).as_bytes());
             xor_digest(d, &x);
         }),
+        // Entries only, as Redis: consumer groups are not hashed.
+        Value::Stream(s) => s.walk(
+            crate::keyspace::stream::StreamId::MIN,
+            crate::keyspace::stream::StreamId::MAX,
+            false,
+            false,
+            |en| {
+                mix_digest(d, format!("{}.{}", en.id.ms, en.id.seq).as_bytes());
+                for (f, v) in &en.fields {
+                    f.with_bytes(|b| mix_digest(d, b));
+                    v.with_bytes(|b| mix_digest(d, b));
+                }
+                true
+            },
+        ),
     }
 }
 

@@ -718,7 +718,12 @@ fn replication_section(e: &Engine, out: &mut String) {
          repl_backlog_histlen:0\r\n",
         e.repl.replid,
         e.replid2,
-        e.repl.offset,
+        // A replica's own stream is its primary's: its offset is what it
+        // applied (Redis feeds the primary's bytes into its backlog).
+        e.repl
+            .primary
+            .as_ref()
+            .map_or(e.repl.offset, |p| p.offset.max(e.repl.offset)),
         e.config
             .get_value("repl-backlog-size")
             .unwrap_or_else(|| "1048576".into()),

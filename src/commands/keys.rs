@@ -284,6 +284,8 @@ fn flushdb(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     let n = old.len();
     e.dirty += n as u64;
     e.free_later(old, if lazy { usize::MAX } else { n });
+    // XREADGROUP clients blocked on a key that is gone are unblocked.
+    e.signal_db_ready(dbi);
     // Replayed even when the database was already empty.
     e.force_propagation();
     c.reply().ok();
@@ -309,6 +311,9 @@ fn flushall(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     e.dirty += total as u64 + 1;
     e.flushall_reset_rdb();
     e.free_later(garbage, if lazy { usize::MAX } else { total });
+    for dbi in 0..e.ks.dbs.len() {
+        e.signal_db_ready(dbi);
+    }
     e.force_propagation();
     c.reply().ok();
 }

@@ -19,6 +19,7 @@ mod replication;
 mod server;
 mod set;
 mod sort;
+mod stream;
 mod string;
 mod transaction;
 mod zset;
@@ -54,6 +55,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     replication::COMMANDS,
     dump::COMMANDS,
     migrate::COMMANDS,
+    stream::COMMANDS,
 ];
 
 /// Parses an integer argument or replies with Redis's error.

@@ -507,6 +507,39 @@ pub fn serve_blocked(e: &mut Engine) {
         rounds += 1;
         let ready = std::mem::take(&mut e.ready);
         for (db, key) in ready {
+            // Stream readers may block again when served: each queued one
+            // is tried once, in queue order.
+            let snapshot: Vec<u64> = e
+                .blocking
+                .get(&(db, key.clone()))
+                .map(|q| q.iter().copied().collect())
+                .unwrap_or_default();
+            for id in snapshot {
+                let Some(mut c) = e.clients.remove(&id) else {
+                    continue;
+                };
+                let stream_reader = c.blocked.as_ref().is_some_and(|b| {
+                    crate::server::Engine::serves_any(b.want) && b.db == db && b.keys.contains(&key)
+                });
+                if !stream_reader {
+                    e.clients.insert(id, c);
+                    continue;
+                }
+                let b = e.unblock(&mut c).expect("checked blocked");
+                let saved_db = c.db;
+                c.db = b.db;
+                c.reblock_deadline = Some(b.deadline);
+                call(e, &mut c, b.cmd, &b.args);
+                c.reblock_deadline = None;
+                if e.tracking.due {
+                    e.tracking_after_command(&mut c);
+                }
+                if c.blocked.is_none() {
+                    c.db = saved_db;
+                    c.wake.notify_one();
+                }
+                e.clients.insert(id, c);
+            }
             loop {
                 let Some(&id) = e.blocking.get(&(db, key.clone())).and_then(|q| q.front()) else {
                     break;
@@ -516,7 +549,9 @@ pub fn serve_blocked(e: &mut Engine) {
                     break;
                 };
                 let want = c.blocked.as_ref().map(|b| b.want);
-                if !want.is_some_and(|w| e.key_serves(db, &key, w)) {
+                if !want.is_some_and(|w| {
+                    !crate::server::Engine::serves_any(w) && e.key_serves(db, &key, w)
+                }) {
                     e.clients.insert(id, c);
                     break;
                 }
@@ -720,7 +755,11 @@ pub fn call(e: &mut Engine, c: &mut Client, idx: usize, args: &[Bytes]) {
     let ns = (crate::keyspace::now_us().saturating_sub(start)).max(0) as u64 * 1000;
     let usec = ns / 1000;
     let stat = &mut e.cmd_stats[idx];
-    stat.calls += 1;
+    // A command that blocked is counted once, when it is served or times
+    // out (Redis's updateStatsOnUnblock).
+    if c.blocked.is_none() {
+        stat.calls += 1;
+    }
     stat.usec += usec;
     if e.config.latency_tracking {
         stat.hist.get_or_insert_with(Default::default).record(ns);

@@ -23,6 +23,7 @@ pub mod list;
 pub mod listpack;
 pub mod sbytes;
 pub mod set;
+pub mod stream;
 pub mod table;
 pub mod value;
 pub mod zset;

@@ -8,6 +8,7 @@ use super::hash::Hash;
 use super::list::List;
 use super::sbytes::SBytes;
 use super::set::Set;
+use super::stream::Stream;
 use super::zset::ZSet;
 use crate::util::num::string2ll;
 
@@ -29,6 +30,7 @@ pub enum Value {
     Set(Box<Set>),
     /// Inline: a listpack sorted set is one heap block, as in Redis.
     ZSet(ZSet),
+    Stream(Box<Stream>),
 }
 
 /// The type names TYPE and SCAN TYPE use.
@@ -123,6 +125,17 @@ impl Value {
         Value::List(Box::new(l))
     }
 
+    pub fn from_stream(s: Stream) -> Value {
+        Value::Stream(Box::new(s))
+    }
+
+    pub fn as_stream(&self) -> Option<&Stream> {
+        match self {
+            Value::Stream(s) => Some(s),
+            _ => None,
+        }
+    }
+
     pub fn as_list(&self) -> Option<&List> {
         match self {
             Value::List(l) => Some(l),
@@ -158,6 +171,7 @@ impl Value {
             Value::Hash(_) => Kind::Hash,
             Value::Set(_) => Kind::Set,
             Value::ZSet(_) => Kind::ZSet,
+            Value::Stream(_) => Kind::Stream,
         }
     }
 
@@ -170,6 +184,7 @@ impl Value {
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -202,7 +217,9 @@ impl Value {
     pub fn make_raw(&mut self) -> Option<&mut Vec<u8>> {
         let bytes = match self {
             Value::Raw(_) => None,
-            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => return None,
+            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) | Value::Stream(_) => {
+                return None
+            }
             Value::Int(n) => Some(itoa::Buffer::new().format(*n).as_bytes().to_vec()),
             Value::Str(s) => Some(s.as_bytes().to_vec()),
         };
@@ -225,6 +242,7 @@ impl Value {
             Value::Hash(h) => h.heap_size(),
             Value::Set(s) => s.heap_size(),
             Value::ZSet(z) => z.heap_size(),
+            Value::Stream(s) => s.heap_size(),
         }
     }
 
@@ -237,6 +255,11 @@ impl Value {
             Value::Hash(h) => h.len(),
             Value::Set(s) => s.len(),
             Value::ZSet(z) => z.len(),
+            // Redis's lazyfreeGetFreeEffort: nodes plus consumer groups'
+            // pending entries.
+            Value::Stream(s) => {
+                s.node_count() + s.groups.values().map(|g| 1 + g.pel.len()).sum::<usize>()
+            }
         }
     }
 }

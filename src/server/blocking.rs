@@ -84,7 +84,10 @@ impl Engine {
         c.blocked = Some(Blocked {
             db,
             keys,
-            deadline: timeout.map(|t| Instant::now() + t),
+            deadline: c
+                .reblock_deadline
+                .take()
+                .unwrap_or_else(|| timeout.map(|t| Instant::now() + t)),
             cmd: c.cmd_index.unwrap_or(0),
             args: args.to_vec(),
             want,
@@ -112,6 +115,9 @@ impl Engine {
     /// Unblocks `c` with its timeout reply.
     pub fn unblock_timed_out(&mut self, c: &mut Client) {
         if let Some(b) = self.unblock(c) {
+            if let Some(stat) = self.cmd_stats.get_mut(b.cmd) {
+                stat.calls += 1;
+            }
             match b.on_timeout {
                 TimeoutReply::NullArray => c.reply().null_array(),
                 TimeoutReply::Null => c.reply().null(),
@@ -157,5 +163,12 @@ impl Engine {
         self.ks.dbs[db]
             .peek(key, crate::keyspace::now_ms(), mode)
             .is_some_and(|e| e.value.kind() == want)
+    }
+
+    /// Whether clients of kind `want` are served on every signal of their
+    /// key, whatever it holds: stream readers decide themselves (a deleted
+    /// key or group unblocks XREADGROUP with an error).
+    pub fn serves_any(want: Kind) -> bool {
+        want == Kind::Stream
     }
 }

@@ -92,6 +92,9 @@ pub struct Client {
     pub blocked: Option<super::blocking::Blocked>,
     /// Blocking commands must not block (inside EXEC): they time out at once.
     pub deny_blocking: bool,
+    /// While a blocked command runs again because its key is ready: the
+    /// deadline it blocked with, kept if it blocks again (XREAD).
+    pub reblock_deadline: Option<Option<Instant>>,
     /// CLIENT TRACKING state.
     pub tracking: super::tracking::ClientTracking,
 }
@@ -139,6 +142,7 @@ impl Client {
             commands: 0,
             blocked: None,
             deny_blocking: false,
+            reblock_deadline: None,
             tracking: Default::default(),
         }
     }

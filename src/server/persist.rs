@@ -807,6 +807,13 @@ pub(crate) fn load_error_text(e: &RdbError, offset: u64) -> Vec<String> {
             "Short read or OOM loading DB. Unrecoverable error, aborting now.".to_string(),
             internal("Unexpected EOF reading RDB file"),
         ],
+        // A corrupt value: Redis also runs its RDB check in-process
+        // (rdbCheckThenExit), whose report repeats the reason.
+        RdbError::Corrupt(what) => vec![
+            internal(what),
+            "--- RDB ERROR DETECTED ---".to_string(),
+            format!("[offset {offset}] {what}"),
+        ],
         other => vec![internal(&other.to_string())],
     }
 }

@@ -232,5 +232,98 @@ fn write_value(out: &mut impl Write, key: &[u8], v: &Value) -> io::Result<()> {
             let total = items.len();
             batched(out, b"ZADD", key, 2, total, &mut items.into_iter())
         }
+        Value::Stream(st) => write_stream(out, key, st),
     }
+}
+
+fn command(out: &mut impl Write, parts: &[&[u8]]) -> io::Result<()> {
+    array(out, parts.len())?;
+    for p in parts {
+        bulk(out, p)?;
+    }
+    Ok(())
+}
+
+/// Redis's rewriteStreamObject: the entries as XADDs (an empty stream as
+/// an XADD trimmed away), XSETID with the metadata, then each group with
+/// XGROUP CREATE, its consumers' pending entries as XCLAIM ... FORCE and
+/// consumers without any as XGROUP CREATECONSUMER.
+fn write_stream(
+    out: &mut impl Write,
+    key: &[u8],
+    st: &crate::keyspace::stream::Stream,
+) -> io::Result<()> {
+    use crate::keyspace::stream::StreamId;
+    let mut res = Ok(());
+    if st.length > 0 {
+        st.walk(StreamId::MIN, StreamId::MAX, false, false, |e| {
+            let mut parts: Vec<Vec<u8>> = vec![b"XADD".to_vec(), key.to_vec(), e.id.to_bytes()];
+            for (f, v) in &e.fields {
+                parts.push(f.to_vec());
+                parts.push(v.to_vec());
+            }
+            let refs: Vec<&[u8]> = parts.iter().map(|p| &p[..]).collect();
+            res = command(out, &refs);
+            res.is_ok()
+        });
+        res?;
+    } else {
+        command(out, &[b"XADD", key, b"MAXLEN", b"0", b"0-1", b"x", b"y"])?;
+    }
+    command(
+        out,
+        &[
+            b"XSETID",
+            key,
+            &st.last_id.to_bytes(),
+            b"ENTRIESADDED",
+            st.entries_added.to_string().as_bytes(),
+            b"MAXDELETEDID",
+            &st.max_deleted_id.to_bytes(),
+        ],
+    )?;
+    for (name, g) in &st.groups {
+        command(
+            out,
+            &[
+                b"XGROUP",
+                b"CREATE",
+                key,
+                name,
+                &g.last_id.to_bytes(),
+                b"ENTRIESREAD",
+                g.entries_read.to_string().as_bytes(),
+            ],
+        )?;
+        for (cname, c) in &g.consumers {
+            if c.pel.is_empty() {
+                command(out, &[b"XGROUP", b"CREATECONSUMER", key, name, cname])?;
+                continue;
+            }
+            for id in &c.pel {
+                let (time, count) = g
+                    .pel
+                    .get(id)
+                    .map_or((0, 0), |n| (n.delivery_time, n.delivery_count));
+                command(
+                    out,
+                    &[
+                        b"XCLAIM",
+                        key,
+                        name,
+                        cname,
+                        b"0",
+                        &id.to_bytes(),
+                        b"TIME",
+                        time.to_string().as_bytes(),
+                        b"RETRYCOUNT",
+                        count.to_string().as_bytes(),
+                        b"JUSTID",
+                        b"FORCE",
+                    ],
+                )?;
+            }
+        }
+    }
+    Ok(())
 }

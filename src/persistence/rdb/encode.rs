@@ -3,6 +3,7 @@
 //! writes them.
 
 use super::{lzf, opcode, rtype};
+use crate::keyspace::stream::Stream;
 use crate::keyspace::value::Value;
 use crate::util::num::string2ll;
 
@@ -98,6 +99,9 @@ pub fn type_of(v: &Value) -> u8 {
     if v.as_list().is_some() {
         return rtype::LIST_QUICKLIST_2;
     }
+    if v.as_stream().is_some() {
+        return rtype::STREAM_LISTPACKS_2;
+    }
     rtype::STRING
 }
 
@@ -151,6 +155,49 @@ pub fn body(out: &mut Vec<u8>, v: &Value, compress: bool) {
                     f.with_bytes(|b| string(out, b, compress));
                     val.with_bytes(|b| string(out, b, compress));
                 }
+            }
+        }
+    } else if let Some(s) = v.as_stream() {
+        stream(out, s, compress);
+    }
+}
+
+/// A stream as RDB_TYPE_STREAM_LISTPACKS_2: the nodes (master ID as a
+/// 16-byte big-endian string, then the listpack), the metadata, and the
+/// consumer groups with their pending entries and consumers.
+fn stream(out: &mut Vec<u8>, s: &Stream, compress: bool) {
+    len(out, s.nodes.len() as u64);
+    for (id, lp) in &s.nodes {
+        string(out, &id.encode(), compress);
+        string(out, lp.as_bytes(), compress);
+    }
+    len(out, s.length);
+    len(out, s.last_id.ms);
+    len(out, s.last_id.seq);
+    len(out, s.first_id.ms);
+    len(out, s.first_id.seq);
+    len(out, s.max_deleted_id.ms);
+    len(out, s.max_deleted_id.seq);
+    len(out, s.entries_added);
+    len(out, s.groups.len() as u64);
+    for (name, g) in &s.groups {
+        string(out, name, compress);
+        len(out, g.last_id.ms);
+        len(out, g.last_id.seq);
+        len(out, g.entries_read as u64);
+        len(out, g.pel.len() as u64);
+        for (id, nack) in &g.pel {
+            out.extend_from_slice(&id.encode());
+            out.extend_from_slice(&nack.delivery_time.to_le_bytes());
+            len(out, nack.delivery_count);
+        }
+        len(out, g.consumers.len() as u64);
+        for (cname, c) in &g.consumers {
+            string(out, cname, compress);
+            out.extend_from_slice(&c.seen_time.to_le_bytes());
+            len(out, c.pel.len() as u64);
+            for id in &c.pel {
+                out.extend_from_slice(&id.encode());
             }
         }
     }
