@@ -150,6 +150,14 @@ fn fill(s: &ServerHandle, n: usize) {
         let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
         assert_eq!(run(s, &args), int(10_000));
     }
+    for i in 1..=50 {
+        let id = format!("{i}-1");
+        assert_eq!(
+            run(s, &["XADD", "stream", &id, "f", "v"]),
+            common::bulk(&id)
+        );
+    }
+    assert_eq!(run(s, &["XGROUP", "CREATE", "stream", "g", "0"]), ok());
 }
 
 #[test]
@@ -185,6 +193,21 @@ fn the_dump_is_the_dataset_at_bgsave_while_writes_continue() {
         run(&s, &["HDEL", "bigh", &format!("f{i}")]);
         run(&s, &["LPOP", "bigl"]);
         run(&s, &["MOVE", &format!("k0:{}", i + 4000), "2"]);
+        run(&s, &["XADD", "stream", "*", "new", &i.to_string()]);
+        run(
+            &s,
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "c",
+                "COUNT",
+                "1",
+                "STREAMS",
+                "stream",
+                ">",
+            ],
+        );
     }
     assert_eq!(run(&s, &["SWAPDB", "0", "1"]), ok());
     assert_eq!(run(&s, &["SELECT", "1"]), ok());
