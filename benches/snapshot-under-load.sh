@@ -130,14 +130,16 @@ run_one() { # run_one NAME BIN ARGS...
     touch "$tmp/sampling"
     sampler "$pid" "$dir/peak" &
     local spid=$!
-    bench 100000000 "$dir/a.csv" &
+    # exec: $! is redis-benchmark itself, so it can be stopped by its pid.
+    (exec redis-benchmark -h 127.0.0.1 -p "$PORT" -t set -r "$KEYS" -d "$SIZE" \
+        -c "$CLIENTS" -n 1000000000 -q >/dev/null 2>&1) &
     local bpid=$!
     sleep 1
     c0=$(info total_commands_processed); t0=$(now)
     cli bgsave >/dev/null
     wait_bgsave
     c1=$(info total_commands_processed); t1=$(now)
-    kill -INT "$bpid" 2>/dev/null
+    kill -TERM "$bpid" 2>/dev/null
     wait "$bpid" 2>/dev/null
     rm -f "$tmp/sampling"
     wait "$spid" 2>/dev/null

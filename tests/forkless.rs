@@ -142,6 +142,14 @@ fn fill(s: &ServerHandle, n: usize) {
         let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
         assert_eq!(run(s, &args), int(10_000));
     }
+    for i in 1..=50 {
+        let id = format!("{i}-1");
+        assert_eq!(
+            run(s, &["XADD", "stream", &id, "f", "v"]),
+            common::bulk(&id)
+        );
+    }
+    assert_eq!(run(s, &["XGROUP", "CREATE", "stream", "g", "0"]), ok());
 }
 
 #[test]
@@ -177,6 +185,21 @@ fn the_dump_is_the_dataset_at_bgsave_while_writes_continue() {
         run(&s, &["HDEL", "bigh", &format!("f{i}")]);
         run(&s, &["LPOP", "bigl"]);
         run(&s, &["MOVE", &format!("k0:{}", i + 4000), "2"]);
+        run(&s, &["XADD", "stream", "*", "new", &i.to_string()]);
+        run(
+            &s,
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "c",
+                "COUNT",
+                "1",
+                "STREAMS",
+                "stream",
+                ">",
+            ],
+        );
     }
     assert_eq!(run(&s, &["SWAPDB", "0", "1"]), ok());
     assert_eq!(run(&s, &["SELECT", "1"]), ok());
@@ -491,4 +514,67 @@ fn the_fork_guard_switches_to_forkless_and_keeps_the_point_in_time() {
         "forkless",
         true,
     );
+}
+
+const REDIS: &str = "/usr/bin/redis-server";
+
+/// Starts real redis-server 7.0.15 on `dir`'s dump and returns its DEBUG
+/// DIGEST (None when it is not installed).
+fn real_redis_digest(dir: &TempDir) -> Option<String> {
+    use std::process::{Command, Stdio};
+    if !Path::new(REDIS).exists() {
+        println!("skipped: {REDIS} is not installed (scripts/setup.sh installs it)");
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+        .to_string();
+    let mut child = Command::new(REDIS)
+        .args(["--port", &port, "--bind", "127.0.0.1", "--save", ""])
+        .args(["--enable-debug-command", "yes", "--dir"])
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("redis-server runs");
+    let cli = |args: &[&str]| {
+        let out = Command::new("redis-cli")
+            .args(["-p", &port])
+            .args(args)
+            .output()
+            .expect("redis-cli runs");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    wait_for("redis-server to load", || cli(&["PING"]) == "PONG");
+    let d = cli(&["DEBUG", "DIGEST"]);
+    cli(&["SHUTDOWN", "NOSAVE"]);
+    let _ = child.wait();
+    Some(d)
+}
+
+#[test]
+fn real_redis_loads_forkless_and_fork_dumps_with_equal_digests() {
+    for method in ["forkless", "fork"] {
+        let dir = TempDir::new("toredis");
+        let s = server_in(
+            &dir,
+            &[("snapshot-method", method), ("rdb-key-save-delay", "20")],
+        );
+        fill(&s, 2000);
+        let want = digest(&s);
+        assert_eq!(run(&s, &["BGSAVE"]), started());
+        for i in 0..200 {
+            run(&s, &["SET", &format!("k0:{i}"), "changed"]);
+            run(&s, &["ZADD", "bigz", "-1", &format!("new{i}")]);
+        }
+        wait_bgsave(&s);
+        assert_eq!(info_field(&s, "rdb_last_snapshot_method"), method);
+        drop(s);
+        if let Some(got) = real_redis_digest(&dir) {
+            assert_eq!(got, want, "{method}");
+        }
+    }
 }

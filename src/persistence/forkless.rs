@@ -88,8 +88,8 @@ pub struct DbCut {
     /// Keys and segments serialized (INFO progress).
     pub keys: u64,
     pub segments: u64,
-    /// Bytes serialized ahead of the walk because a write came first:
-    /// the forkless counterpart of a fork's copy-on-write (INFO
+    /// Memory of the entries serialized ahead of the walk because a write
+    /// came first: the forkless counterpart of a fork's copy-on-write (INFO
     /// `current_cow_size`).
     pub early_bytes: u64,
 }
@@ -212,9 +212,10 @@ pub fn precut(
     if e.is_early() {
         return;
     }
-    let before = cut.out.len();
+    // What a fork would have copied: the entry's own memory (its encoding
+    // may be far smaller, compressed).
+    cut.early_bytes += (e.key.len() + e.value.heap_size()) as u64;
     serialize_entry(e, expires, cut);
-    cut.early_bytes += (cut.out.len() - before) as u64;
     if let Some(e) = table.get_mut_in(i, key) {
         e.set_early(true);
     }

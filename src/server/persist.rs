@@ -298,8 +298,19 @@ impl Engine {
                 file::debug_delay(delay, &mut rng);
             }
         };
-        match file::save(&self.ks, opts, &target, &mut per_key) {
-            Ok(_) => {
+        // With `snapshot-method forkless` a synchronous save runs the same
+        // walk and writer as a background one, to completion.
+        let forkless = self.config.snapshot_method == crate::config::SnapshotMethod::Forkless
+            && self.persist.snap.run.is_none();
+        let result = if forkless {
+            self.forkless_save_now(opts, target)
+        } else {
+            file::save(&self.ks, opts, &target, &mut per_key)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        match result {
+            Ok(()) => {
                 tracing::info!("DB saved on disk");
                 self.dirty = 0;
                 self.last_save_ms = now_ms();

@@ -228,6 +228,47 @@ impl Engine {
         }
     }
 
+    /// A synchronous save through the forkless walk (SAVE, FLUSHALL,
+    /// SHUTDOWN, DEBUG RELOAD under `snapshot-method forkless`): the engine
+    /// thread walks the whole keyspace and waits for the writer. The error
+    /// is the text to log.
+    pub(crate) fn forkless_save_now(
+        &mut self,
+        opts: crate::persistence::rdb::SaveOptions,
+        target: crate::persistence::file::Target,
+    ) -> Result<(), String> {
+        self.persist.snap.next_version += 1;
+        let version = self.persist.snap.next_version;
+        let high_water = self.config.snapshot_buffer_high_water;
+        let mut snap = Forkless::start(&mut self.ks, version, opts, target, high_water, 0)
+            .map_err(|e| format!("Can't start the forkless writer: {e}"))?;
+        loop {
+            let deadline = Instant::now() + Duration::from_millis(100);
+            match snap.step(&mut self.ks, deadline, u64::MAX).0 {
+                Step::Done => break,
+                Step::Full => std::thread::sleep(Duration::from_micros(100)),
+                Step::More => {}
+            }
+        }
+        let mut done = snap
+            .writer
+            .take_done()
+            .ok_or_else(|| "the forkless writer has no result".to_string())?;
+        loop {
+            match done.try_recv() {
+                Ok(WriterEnd::Saved { .. }) => return Ok(()),
+                Ok(WriterEnd::Failed(e)) => return Err(e.to_string()),
+                Ok(WriterEnd::Cancelled) => return Err("the forkless save was cancelled".into()),
+                Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {
+                    std::thread::sleep(Duration::from_micros(100))
+                }
+                Err(tokio::sync::oneshot::error::TryRecvError::Closed) => {
+                    return Err("the forkless writer ended without a result".into())
+                }
+            }
+        }
+    }
+
     /// One step of the running forkless save: the outcome, the keys it
     /// covered, `rdb-key-save-delay`, and the writer's shared state.
     fn forkless_step(&mut self) -> Option<(Step, u64, i32, Arc<Shared>)> {
