@@ -3,7 +3,8 @@
 # from Debian, the Redis test-suite sources), checks formatting and lints,
 # runs cargo's tests, builds the release server once and runs the gated units
 # of Redis's own Tcl test suite against it.
-set -euo pipefail
+set -Eeuo pipefail
+trap 'echo "test.sh: line $LINENO: \"$BASH_COMMAND\" failed with status $?" >&2' ERR
 cd "$(dirname "$0")/.."
 
 echo "== setup"
