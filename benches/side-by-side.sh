@@ -168,18 +168,29 @@ extra=()
 [ -n "$KEYSPACE" ] && extra+=(-r "$KEYSPACE")
 [ -n "$DATASIZE" ] && extra+=(-d "$DATASIZE")
 
-# bench NAME TEST P -> sets RESULT to ops/s or "error"
+# cpu_ticks PID: user + system CPU time of the process, in clock ticks
+cpu_ticks() {
+    awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null
+}
+CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+
+# bench NAME TEST P -> sets RESULT to ops/s or "error", and CPU to the
+# server's CPU time per request in microseconds (or "error"). On a shared
+# machine ops/s move with whatever else runs; CPU time per request barely does.
 bench() {
-    local name=$1 t=$2 p=$3 rc rps msg
+    local name=$1 t=$2 p=$3 rc rps msg c0 c1
     RESULT=error
+    CPU=error
     if ! ensure_up "$name"; then
         note "$name $t P=$p: server down, not measured"
         return
     fi
+    c0=$(cpu_ticks "${PID[$name]}")
     timeout -k 5 "$BENCH_TIMEOUT" "${pin_bench[@]}" redis-benchmark -h 127.0.0.1 -p "${PORT[$name]}" \
         -c "$CLIENTS" -n "$N" -P "$p" -t "$t" "${extra[@]}" --csv \
         >"$tmp/bench.out" 2>"$tmp/bench.err" </dev/null
     rc=$?
+    c1=$(cpu_ticks "${PID[$name]}")
     # CSV lines look like "GET","123.45",...; LRANGE lines carry a suffix
     # ("LRANGE_100 (first 100 elements)") and are preceded by a helper
     # "LPUSH (needed to benchmark LRANGE)" line which is skipped.
@@ -198,6 +209,9 @@ bench() {
         note "$name $t P=$p: no ops/s in redis-benchmark output (unknown test?)"
     else
         RESULT=$rps
+        if [ -n "$c0" ] && [ -n "$c1" ]; then
+            CPU=$(awk -v a="$c0" -v b="$c1" -v hz="$CLK_TCK" -v n="$N" 'BEGIN { printf "%.3f", (b - a) * 1e6 / hz / n }')
+        fi
     fi
 }
 
@@ -228,7 +242,7 @@ for t in "${test_list[@]}"; do
     t=$(echo "$t" | tr 'A-Z' 'a-z')
     [ -n "$t" ] || continue
     for p in "${pipe_list[@]}"; do
-        declare -A vals=([redis]="" [snapcache]="")
+        declare -A vals=([redis]="" [snapcache]="") cpus=([redis]="" [snapcache]="")
         for ((r = 0; r < REPEAT; r++)); do
             # alternate who goes first: redis first, next measurement snapcache first, ...
             if ((k % 2 == 0)); then order=(redis snapcache); else order=(snapcache redis); fi
@@ -237,15 +251,20 @@ for t in "${test_list[@]}"; do
                 step=$((step + 1))
                 bench "$name" "$t" "$p"
                 vals[$name]+=" $RESULT"
-                log "[$step/$total] $t P=$p $name: $RESULT"
+                cpus[$name]+=" $CPU"
+                log "[$step/$total] $t P=$p $name: $RESULT ops/s, $CPU us CPU/request"
             done
         done
         # shellcheck disable=SC2086
         rv=$(median ${vals[redis]})
         # shellcheck disable=SC2086
         sv=$(median ${vals[snapcache]})
-        printf '%s\t%s\t%s\t%s\n' "$t" "$p" "$rv" "$sv" >>"$rows"
-        unset vals
+        # shellcheck disable=SC2086
+        rc_=$(median ${cpus[redis]})
+        # shellcheck disable=SC2086
+        sc_=$(median ${cpus[snapcache]})
+        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$p" "$rv" "$sv" "$rc_" "$sc_" >>"$rows"
+        unset vals cpus
     done
 done
 
@@ -343,16 +362,28 @@ if E["R_PIN"]:
 out.append("")
 out.append("## Throughput (requests per second)")
 out.append("")
-body, ratios = [], {}
+body, ratios, cpu_ratios = [], {}, {}
 for ln in open(rows_path):
-    t, p, rv, sv = ln.rstrip("\n").split("\t")
+    t, p, rv, sv, rc, sc = ln.rstrip("\n").split("\t")
     r, s = num(rv), num(sv)
     ratio = "-"
     if r and s:
         ratio = "%.2f" % (s / r)
         ratios.setdefault(p, []).append(s / r)
-    body.append([t, p, "%.0f" % r if r else "error", "%.0f" % s if s else "error", ratio])
-out.append(table(["test", "P", "redis ops/s", "snapcache ops/s", "snapcache/redis"], body))
+    rc, sc = num(rc), num(sc)
+    # CPU ratio as redis/snapcache, so that above 1 means snapcache is cheaper
+    cratio = "-"
+    if rc and sc:
+        cratio = "%.2f" % (rc / sc)
+        cpu_ratios.setdefault(p, []).append(rc / sc)
+    body.append([t, p, "%.0f" % r if r else "error", "%.0f" % s if s else "error", ratio,
+                 "%.2f" % rc if rc else "error", "%.2f" % sc if sc else "error", cratio])
+out.append(table(["test", "P", "redis ops/s", "snapcache ops/s", "snapcache/redis",
+                  "redis CPU us/req", "snapcache CPU us/req", "redis/snapcache CPU"], body))
+out.append("")
+out.append("CPU us/req: the server process's user+system CPU time during the run divided by"
+           " the requests (median of the repeats); its ratio is given as redis/snapcache,"
+           " so above 1 means snapcache spends less CPU per request.")
 short = [b for b in body if any(num(v) and int(E["R_N"]) / num(v) < 0.5 for v in b[2:4])]
 if ratios or short:
     out.append("")
@@ -362,6 +393,9 @@ if short:
 for p, rs in ratios.items():
     g = math.exp(sum(math.log(x) for x in rs) / len(rs))
     out.append("Geometric mean of snapcache/redis at P=%s: %.2f (%d tests)" % (p, g, len(rs)))
+for p, rs in cpu_ratios.items():
+    g = math.exp(sum(math.log(x) for x in rs) / len(rs))
+    out.append("Geometric mean of redis/snapcache CPU per request at P=%s: %.2f (%d tests)" % (p, g, len(rs)))
 
 mem = {}
 for ln in open(mem_path):
