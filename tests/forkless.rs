@@ -155,16 +155,16 @@ fn fill(s: &ServerHandle, n: usize) {
 #[test]
 fn the_dump_is_the_dataset_at_bgsave_while_writes_continue() {
     let dir = TempDir::new("exact");
-    // One key per walk step, 20 µs apart: the walk takes a while.
-    let s = server_in(
-        &dir,
-        &[
-            ("snapshot-method", "forkless"),
-            ("rdb-key-save-delay", "20"),
-        ],
-    );
+    // One key per walk step, 0.1 s apart, while the writes run: the walk
+    // cannot finish before them however slow the machine is. The delay is
+    // lifted afterwards so that the walk ends.
+    let s = server_in(&dir, &[("snapshot-method", "forkless")]);
     fill(&s, 5000);
     let want = digest(&s);
+    assert_eq!(
+        run(&s, &["CONFIG", "SET", "rdb-key-save-delay", "100000"]),
+        ok()
+    );
     assert_eq!(run(&s, &["BGSAVE"]), started());
     // Writes of every kind while the walk runs.
     for i in 0..300 {
@@ -212,6 +212,7 @@ fn the_dump_is_the_dataset_at_bgsave_while_writes_continue() {
         "the walk must outlast the writes for this test to mean anything"
     );
     assert_eq!(info_field(&s, "rdb_current_snapshot_method"), "forkless");
+    assert_eq!(run(&s, &["CONFIG", "SET", "rdb-key-save-delay", "0"]), ok());
     wait_bgsave(&s);
     assert_eq!(info_field(&s, "rdb_last_bgsave_status"), "ok");
     assert_eq!(info_field(&s, "rdb_last_snapshot_method"), "forkless");

@@ -580,6 +580,22 @@ impl Engine {
     }
 }
 
+/// Sleeps `us` microseconds for `rdb-key-save-delay`, in slices of at most
+/// 10 ms, and stops early once the setting is lowered to 0: a test that
+/// holds a walk back with a long delay lets it go by resetting the delay.
+async fn key_delay(engine: &Rc<RefCell<Engine>>, us: u64) {
+    const SLICE_US: u64 = 10_000;
+    let mut left = us;
+    while left > 0 {
+        let slice = left.min(SLICE_US);
+        tokio::time::sleep(Duration::from_micros(slice)).await;
+        left -= slice;
+        if engine.borrow().config.rdb_key_save_delay <= 0 {
+            return;
+        }
+    }
+}
+
 /// Drives forkless saves: one bounded step at a time, yielding to the
 /// connections in between, waiting for the writer when its buffer is full.
 pub async fn walk_loop(engine: Rc<RefCell<Engine>>) {
@@ -599,8 +615,7 @@ pub async fn walk_loop(engine: Rc<RefCell<Engine>>) {
         match step {
             Step::More => {
                 if delay > 0 {
-                    let us = keys.max(1) * delay as u64;
-                    tokio::time::sleep(Duration::from_micros(us)).await;
+                    key_delay(&engine, keys.max(1) * delay as u64).await;
                 } else {
                     // While clients keep the server busy they get most of
                     // it: yield for BUSY_SHARE times the step's own
