@@ -5,84 +5,28 @@
 
 mod common;
 
-use common::{arr, bulk, int, ok, run, wait_for};
-use snapcache::{Frame, Server, ServerHandle};
-use std::path::{Path, PathBuf};
+use common::{arr, bulk, digest, info_field, int, ok, run, server_in, wait_for, TempDir};
+use snapcache::{Frame, ServerHandle};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static N: AtomicU32 = AtomicU32::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "snapcache-aof-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("temp dir");
-        TempDir(p)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn aof(&self, name: &str) -> PathBuf {
-        self.0.join("appendonlydir").join(name)
-    }
-
-    fn manifest(&self) -> String {
-        std::fs::read_to_string(self.aof("appendonly.aof.manifest")).expect("manifest")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn server_in(dir: &TempDir, extra: &[(&str, &str)]) -> ServerHandle {
-    let mut b = Server::builder()
-        .port(0)
-        .config("dir", dir.path().to_str().expect("utf-8 path"))
-        .config("appendonly", "yes")
-        .config("enable-debug-command", "yes");
-    for (k, v) in extra {
-        b = b.config(k, v);
-    }
-    b.start().expect("server starts")
-}
-
-fn info_field(s: &ServerHandle, field: &str) -> String {
-    let Frame::Bulk(text) = run(s, &["INFO", "persistence"]) else {
-        panic!("INFO is a bulk string");
-    };
-    let text = String::from_utf8_lossy(&text).into_owned();
-    let prefix = format!("{field}:");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix).map(str::to_string))
-        .unwrap_or_else(|| panic!("INFO has no {field}"))
+/// A server on `dir` with the AOF on (`extra` may turn it off).
+fn aof_server(dir: &TempDir, extra: &[(&str, &str)]) -> ServerHandle {
+    server_in(dir, &[&[("appendonly", "yes")], extra].concat())
 }
 
 fn wait_loaded(s: &ServerHandle) {
-    wait_for("the AOF to load", || info_field(s, "loading") == "0");
+    wait_for("the AOF to load", || {
+        info_field(s, "persistence", "loading") == "0"
+    });
 }
 
 fn wait_rewrite(s: &ServerHandle) {
     wait_for("the AOF rewrite", || {
-        info_field(s, "aof_rewrite_in_progress") == "0"
-            && info_field(s, "aof_rewrite_scheduled") == "0"
+        info_field(s, "persistence", "aof_rewrite_in_progress") == "0"
+            && info_field(s, "persistence", "aof_rewrite_scheduled") == "0"
     });
-}
-
-fn digest(s: &ServerHandle) -> Frame {
-    run(s, &["DEBUG", "DIGEST"])
 }
 
 /// Keys of every type, some with a deadline, in two databases.
@@ -105,7 +49,7 @@ fn fill(s: &ServerHandle) {
 #[test]
 fn writes_survive_a_restart() {
     let dir = TempDir::new("restart");
-    let s = server_in(&dir, &[]);
+    let s = aof_server(&dir, &[]);
     wait_loaded(&s);
     assert_eq!(
         dir.manifest(),
@@ -126,7 +70,7 @@ fn writes_survive_a_restart() {
     assert!(text.contains("$4\r\nSREM\r\n"), "{text}");
     assert!(text.contains("*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n"), "{text}");
 
-    let s = server_in(&dir, &[]);
+    let s = aof_server(&dir, &[]);
     wait_loaded(&s);
     assert_eq!(digest(&s), d);
     assert_eq!(run(&s, &["GET", "str"]), bulk("hello"));
@@ -134,8 +78,8 @@ fn writes_survive_a_restart() {
         panic!("TTL is an integer")
     };
     assert!((990..=1000).contains(&ttl), "{ttl}");
-    assert_eq!(info_field(&s, "aof_enabled"), "1");
-    assert_eq!(info_field(&s, "aof_last_write_status"), "ok");
+    assert_eq!(info_field(&s, "persistence", "aof_enabled"), "1");
+    assert_eq!(info_field(&s, "persistence", "aof_last_write_status"), "ok");
     s.shutdown().expect("stops");
 }
 
@@ -143,7 +87,7 @@ fn writes_survive_a_restart() {
 fn every_policy_writes_before_replying() {
     for policy in ["always", "everysec", "no"] {
         let dir = TempDir::new(policy);
-        let s = server_in(&dir, &[("appendfsync", policy)]);
+        let s = aof_server(&dir, &[("appendfsync", policy)]);
         wait_loaded(&s);
         let incr = dir.aof("appendonly.aof.1.incr.aof");
         let before = std::fs::metadata(&incr).expect("incr").len();
@@ -155,17 +99,20 @@ fn every_policy_writes_before_replying() {
             policy.len()
         );
         assert_eq!(after - before, want.len() as u64, "{policy}");
-        assert_eq!(info_field(&s, "aof_current_size"), after.to_string());
+        assert_eq!(
+            info_field(&s, "persistence", "aof_current_size"),
+            after.to_string()
+        );
         if policy == "everysec" {
             wait_for("the background fsync", || {
-                info_field(&s, "aof_pending_bio_fsync") == "0"
+                info_field(&s, "persistence", "aof_pending_bio_fsync") == "0"
             });
         }
         // A read does not grow the file.
         assert_eq!(run(&s, &["GET", "k"]), bulk(policy));
         assert_eq!(std::fs::metadata(&incr).expect("incr").len(), after);
         s.shutdown().expect("stops");
-        let s = server_in(&dir, &[("appendfsync", policy)]);
+        let s = aof_server(&dir, &[("appendfsync", policy)]);
         wait_loaded(&s);
         assert_eq!(run(&s, &["GET", "k"]), bulk(policy));
         s.shutdown().expect("stops");
@@ -176,7 +123,7 @@ fn every_policy_writes_before_replying() {
 fn bgrewriteaof_compacts_and_switches_the_manifest() {
     for preamble in ["yes", "no"] {
         let dir = TempDir::new("rewrite");
-        let s = server_in(&dir, &[("aof-use-rdb-preamble", preamble)]);
+        let s = aof_server(&dir, &[("aof-use-rdb-preamble", preamble)]);
         wait_loaded(&s);
         fill(&s);
         for _ in 0..500 {
@@ -208,16 +155,22 @@ fn bgrewriteaof_compacts_and_switches_the_manifest() {
             assert!(text.starts_with("*2\r\n$6\r\nSELECT\r\n"), "{text}");
             assert!(text.contains("$9\r\nPEXPIREAT\r\n"), "{text}");
         }
-        assert_eq!(info_field(&s, "aof_rewrites"), "1");
-        assert_eq!(info_field(&s, "aof_last_bgrewrite_status"), "ok");
-        assert_eq!(info_field(&s, "aof_base_size"), base_size.to_string());
+        assert_eq!(info_field(&s, "persistence", "aof_rewrites"), "1");
+        assert_eq!(
+            info_field(&s, "persistence", "aof_last_bgrewrite_status"),
+            "ok"
+        );
+        assert_eq!(
+            info_field(&s, "persistence", "aof_base_size"),
+            base_size.to_string()
+        );
         assert_eq!(run(&s, &["SET", "after", "rewrite"]), ok());
         let d2 = digest(&s);
         assert_ne!(d, d2);
         assert_eq!(run(&s, &["DEBUG", "LOADAOF"]), ok());
         assert_eq!(digest(&s), d2);
         s.shutdown().expect("stops");
-        let s = server_in(&dir, &[("aof-use-rdb-preamble", preamble)]);
+        let s = aof_server(&dir, &[("aof-use-rdb-preamble", preamble)]);
         wait_loaded(&s);
         assert_eq!(digest(&s), d2);
         s.shutdown().expect("stops");
@@ -227,7 +180,7 @@ fn bgrewriteaof_compacts_and_switches_the_manifest() {
 #[test]
 fn bgrewriteaof_during_bgsave_is_scheduled() {
     let dir = TempDir::new("sched");
-    let s = server_in(&dir, &[("rdb-key-save-delay", "100000")]);
+    let s = aof_server(&dir, &[("rdb-key-save-delay", "100000")]);
     wait_loaded(&s);
     assert_eq!(run(&s, &["SET", "a", "1"]), ok());
     assert_eq!(run(&s, &["SET", "b", "2"]), ok());
@@ -239,10 +192,10 @@ fn bgrewriteaof_during_bgsave_is_scheduled() {
         run(&s, &["BGREWRITEAOF"]),
         Frame::Simple("Background append only file rewriting scheduled".into())
     );
-    assert_eq!(info_field(&s, "aof_rewrite_scheduled"), "1");
+    assert_eq!(info_field(&s, "persistence", "aof_rewrite_scheduled"), "1");
     assert_eq!(run(&s, &["CONFIG", "SET", "rdb-key-save-delay", "0"]), ok());
     wait_rewrite(&s);
-    assert_eq!(info_field(&s, "aof_rewrites"), "1");
+    assert_eq!(info_field(&s, "persistence", "aof_rewrites"), "1");
     s.shutdown().expect("stops");
 }
 
@@ -304,7 +257,7 @@ fn a_truncated_tail_is_cut_and_loaded() {
     let last = cmd(&["INCR", "foo"]);
     body.extend_from_slice(&last[..last.len() - 1]);
     write_incr_only(&dir, &body);
-    let s = server_in(&dir, &[]);
+    let s = aof_server(&dir, &[]);
     wait_loaded(&s);
     assert_eq!(run(&s, &["GET", "foo"]), bulk("5"));
     assert_eq!(run(&s, &["INCR", "foo"]), int(6));
@@ -315,7 +268,7 @@ fn a_truncated_tail_is_cut_and_loaded() {
     // The new INCR follows the cut, after the SELECT the AOF starts with.
     let select = cmd(&["SELECT", "0"]);
     assert_eq!(len as usize, good + select.len() + last.len());
-    let s = server_in(&dir, &[]);
+    let s = aof_server(&dir, &[]);
     wait_loaded(&s);
     assert_eq!(run(&s, &["GET", "foo"]), bulk("6"));
     s.shutdown().expect("stops");
@@ -341,7 +294,7 @@ fn an_incomplete_multi_is_reverted_and_bad_files_stop_the_server() {
         ),
         "{log}"
     );
-    let s = server_in(&dir, &[]);
+    let s = aof_server(&dir, &[]);
     wait_loaded(&s);
     assert_eq!(run(&s, &["GET", "foo"]), bulk("hello"));
     assert_eq!(run(&s, &["EXISTS", "bar"]), int(0));
@@ -373,10 +326,10 @@ fn an_incomplete_multi_is_reverted_and_bad_files_stop_the_server() {
 #[test]
 fn config_set_appendonly_creates_the_aof_and_off_stops_it() {
     let dir = TempDir::new("toggle");
-    let s = server_in(&dir, &[("appendonly", "no")]);
+    let s = aof_server(&dir, &[("appendonly", "no")]);
     wait_loaded(&s);
     assert_eq!(run(&s, &["SET", "before", "1"]), ok());
-    assert_eq!(info_field(&s, "aof_enabled"), "0");
+    assert_eq!(info_field(&s, "persistence", "aof_enabled"), "0");
     assert_eq!(run(&s, &["CONFIG", "SET", "appendonly", "yes"]), ok());
     wait_rewrite(&s);
     assert_eq!(
@@ -470,13 +423,6 @@ impl Drop for Redis {
     }
 }
 
-fn digest_text(s: &ServerHandle) -> String {
-    match digest(s) {
-        Frame::Simple(d) => d,
-        other => panic!("DEBUG DIGEST replied {other:?}"),
-    }
-}
-
 #[test]
 fn real_redis_loads_our_aof() {
     if !have_redis() {
@@ -484,7 +430,7 @@ fn real_redis_loads_our_aof() {
     }
     for preamble in ["yes", "no"] {
         let dir = TempDir::new("toredis");
-        let s = server_in(&dir, &[("aof-use-rdb-preamble", preamble)]);
+        let s = aof_server(&dir, &[("aof-use-rdb-preamble", preamble)]);
         wait_loaded(&s);
         fill(&s);
         assert_eq!(
@@ -494,7 +440,7 @@ fn real_redis_loads_our_aof() {
         wait_rewrite(&s);
         assert_eq!(run(&s, &["SET", "tail", "1"]), ok());
         assert_eq!(run(&s, &["LPOP", "list"]), bulk("a"));
-        let d = digest_text(&s);
+        let d = digest(&s);
         s.shutdown().expect("stops");
         let check = Command::new("redis-check-aof")
             .arg(dir.aof("appendonly.aof.manifest"))
@@ -533,9 +479,9 @@ fn we_load_an_aof_real_redis_wrote() {
     r.cli(&["SPOP", "s"]);
     let d = r.cli(&["DEBUG", "DIGEST"]);
     r.stop();
-    let s = server_in(&dir, &[]);
+    let s = aof_server(&dir, &[]);
     wait_loaded(&s);
-    assert_eq!(digest_text(&s), d);
+    assert_eq!(digest(&s), d);
     assert_eq!(
         run(&s, &["LRANGE", "list", "0", "-1"]),
         arr(vec![bulk("a"), bulk("b"), bulk("c")])

@@ -6,91 +6,25 @@
 
 mod common;
 
-use common::{int, ok, run, wait_for};
+use common::{digest, info_field, int, ok, run, server_in, wait_for, TempDir};
 use snapcache::persistence::rdb::{self, Encodings, LoadOptions};
-use snapcache::{Config, Frame, Server, ServerHandle};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use snapcache::{Config, Frame, ServerHandle};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "snapcache-forkless-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("temp dir");
-        TempDir(p)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn dump(&self) -> PathBuf {
-        self.0.join("dump.rdb")
-    }
-
-    fn temp_files(&self) -> Vec<String> {
-        std::fs::read_dir(&self.0)
-            .expect("read dir")
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.starts_with("temp-"))
-            .collect()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn server_in(dir: &TempDir, extra: &[(&str, &str)]) -> ServerHandle {
-    let mut b = Server::builder()
-        .port(0)
-        .config("dir", dir.path().to_str().expect("utf-8 path"))
-        .config("save", "")
-        .config("enable-debug-command", "yes")
-        .config("enable-protected-configs", "yes");
-    for (k, v) in extra {
-        b = b.config(k, v);
-    }
-    b.start().expect("server starts")
-}
-
-fn info_field(s: &ServerHandle, field: &str) -> String {
-    let Frame::Bulk(text) = run(s, &["INFO", "everything"]) else {
-        panic!("INFO is a bulk string");
-    };
-    let text = String::from_utf8_lossy(&text).into_owned();
-    let prefix = format!("{field}:");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix).map(str::to_string))
-        .unwrap_or_else(|| panic!("INFO has no {field}"))
+/// A server on `dir` that saves only when told to.
+fn no_save_server(dir: &TempDir, extra: &[(&str, &str)]) -> ServerHandle {
+    server_in(dir, &[&[("save", "")], extra].concat())
 }
 
 fn in_progress(s: &ServerHandle) -> bool {
-    info_field(s, "rdb_bgsave_in_progress") == "1"
+    info_field(s, "everything", "rdb_bgsave_in_progress") == "1"
 }
 
 fn wait_bgsave(s: &ServerHandle) {
     wait_for("the background save", || !in_progress(s));
-}
-
-fn digest(s: &ServerHandle) -> String {
-    match run(s, &["DEBUG", "DIGEST"]) {
-        Frame::Simple(d) => d,
-        other => panic!("DEBUG DIGEST replied {other:?}"),
-    }
 }
 
 fn started() -> Frame {
@@ -156,7 +90,7 @@ fn fill(s: &ServerHandle, n: usize) {
 fn the_dump_is_the_dataset_at_bgsave_while_writes_continue() {
     let dir = TempDir::new("exact");
     // One key per walk step, 20 µs apart: the walk takes a while.
-    let s = server_in(
+    let s = no_save_server(
         &dir,
         &[
             ("snapshot-method", "forkless"),
@@ -211,12 +145,18 @@ fn the_dump_is_the_dataset_at_bgsave_while_writes_continue() {
         in_progress(&s),
         "the walk must outlast the writes for this test to mean anything"
     );
-    assert_eq!(info_field(&s, "rdb_current_snapshot_method"), "forkless");
-    wait_bgsave(&s);
-    assert_eq!(info_field(&s, "rdb_last_bgsave_status"), "ok");
-    assert_eq!(info_field(&s, "rdb_last_snapshot_method"), "forkless");
     assert_eq!(
-        info_field(&s, "rdb_last_snapshot_reason"),
+        info_field(&s, "everything", "rdb_current_snapshot_method"),
+        "forkless"
+    );
+    wait_bgsave(&s);
+    assert_eq!(info_field(&s, "everything", "rdb_last_bgsave_status"), "ok");
+    assert_eq!(
+        info_field(&s, "everything", "rdb_last_snapshot_method"),
+        "forkless"
+    );
+    assert_eq!(
+        info_field(&s, "everything", "rdb_last_snapshot_reason"),
         "forkless: snapshot-method forkless"
     );
     assert_eq!(load(&dir.dump()).digest(), want);
@@ -226,7 +166,7 @@ fn the_dump_is_the_dataset_at_bgsave_while_writes_continue() {
 #[test]
 fn debug_reload_during_the_walk_keeps_the_image() {
     let dir = TempDir::new("reload");
-    let s = server_in(
+    let s = no_save_server(
         &dir,
         &[
             ("snapshot-method", "forkless"),
@@ -241,7 +181,7 @@ fn debug_reload_during_the_walk_keeps_the_image() {
     run(&s, &["SET", "k0:2", "after reload"]);
     assert!(in_progress(&s));
     wait_bgsave(&s);
-    assert_eq!(info_field(&s, "rdb_last_bgsave_status"), "ok");
+    assert_eq!(info_field(&s, "everything", "rdb_last_bgsave_status"), "ok");
     assert_eq!(load(&dir.dump()).digest(), want);
     assert!(dir.temp_files().is_empty());
 }
@@ -249,7 +189,7 @@ fn debug_reload_during_the_walk_keeps_the_image() {
 #[test]
 fn flushall_aborts_a_forkless_save_as_redis_aborts_a_child() {
     let dir = TempDir::new("flushall");
-    let s = server_in(
+    let s = no_save_server(
         &dir,
         &[
             ("snapshot-method", "forkless"),
@@ -268,7 +208,7 @@ fn flushall_aborts_a_forkless_save_as_redis_aborts_a_child() {
 fn bgsave_cancel_stops_either_kind() {
     for method in ["forkless", "fork"] {
         let dir = TempDir::new("cancel");
-        let s = server_in(
+        let s = no_save_server(
             &dir,
             &[("snapshot-method", method), ("rdb-key-save-delay", "1000")],
         );
@@ -279,7 +219,10 @@ fn bgsave_cancel_stops_either_kind() {
         fill(&s, 2000);
         assert_eq!(run(&s, &["BGSAVE"]), started());
         assert!(in_progress(&s));
-        assert_eq!(info_field(&s, "rdb_current_snapshot_method"), method);
+        assert_eq!(
+            info_field(&s, "everything", "rdb_current_snapshot_method"),
+            method
+        );
         assert_eq!(
             run(&s, &["BGSAVE", "CANCEL"]),
             Frame::Simple("Background saving cancelled".into())
@@ -288,7 +231,7 @@ fn bgsave_cancel_stops_either_kind() {
         wait_for("the temp file to go", || dir.temp_files().is_empty());
         assert!(!dir.dump().exists(), "{method}: no dump after a cancel");
         // Not a failure: writes are accepted, the next save works.
-        assert_eq!(info_field(&s, "rdb_last_bgsave_status"), "ok");
+        assert_eq!(info_field(&s, "everything", "rdb_last_bgsave_status"), "ok");
         assert_eq!(run(&s, &["CONFIG", "SET", "rdb-key-save-delay", "0"]), ok());
         let want = digest(&s);
         assert_eq!(run(&s, &["BGSAVE"]), started());
@@ -301,7 +244,7 @@ fn bgsave_cancel_stops_either_kind() {
 fn writes_wait_while_the_writer_is_behind_and_reads_do_not() {
     let dir = TempDir::new("delay");
     // A one-byte high-water mark and a slow writer: every write waits.
-    let s = server_in(
+    let s = no_save_server(
         &dir,
         &[
             ("snapshot-method", "forkless"),
@@ -317,7 +260,7 @@ fn writes_wait_while_the_writer_is_behind_and_reads_do_not() {
     let t0 = Instant::now();
     writer.send(&["SET", "k0:7", "new"]);
     wait_for("the write to be delayed", || {
-        info_field(&s, "forkless_delayed_writes") == "1"
+        info_field(&s, "everything", "forkless_delayed_writes") == "1"
     });
     // Reads are served while the write waits.
     reader.call(&["EXISTS", "k0:3"], ":1\r\n");
@@ -325,7 +268,7 @@ fn writes_wait_while_the_writer_is_behind_and_reads_do_not() {
     writer.expect("+OK\r\n");
     assert!(t0.elapsed() >= Duration::from_millis(5));
     wait_bgsave(&s);
-    let delay: u64 = info_field(&s, "forkless_delay_total_ms")
+    let delay: u64 = info_field(&s, "everything", "forkless_delay_total_ms")
         .parse()
         .expect("ms");
     assert!(delay >= 1, "delay {delay} ms");
@@ -339,7 +282,7 @@ fn wait_write_rate(s: &ServerHandle) {
     wait_for("a write rate", || {
         i += 1;
         run(s, &["SET", &format!("rate:{i}"), "x"]);
-        info_field(s, "snapshot_write_rate")
+        info_field(s, "everything", "snapshot_write_rate")
             .parse::<f64>()
             .is_ok_and(|r| r > 0.0)
     });
@@ -348,14 +291,17 @@ fn wait_write_rate(s: &ServerHandle) {
 #[test]
 fn auto_forks_when_the_reserve_covers_the_estimate_else_goes_forkless() {
     let dir = TempDir::new("auto");
-    let s = server_in(&dir, &[("hz", "100"), ("reserved-memory", "1gb")]);
+    let s = no_save_server(&dir, &[("hz", "100"), ("reserved-memory", "1gb")]);
     fill(&s, 1000);
     wait_write_rate(&s);
-    let est = info_field(&s, "snapshot_fork_cow_estimate");
+    let est = info_field(&s, "everything", "snapshot_fork_cow_estimate");
     assert_eq!(run(&s, &["BGSAVE"]), started());
     wait_bgsave(&s);
-    assert_eq!(info_field(&s, "rdb_last_snapshot_method"), "fork");
-    let reason = info_field(&s, "rdb_last_snapshot_reason");
+    assert_eq!(
+        info_field(&s, "everything", "rdb_last_snapshot_method"),
+        "fork"
+    );
+    let reason = info_field(&s, "everything", "rdb_last_snapshot_reason");
     assert!(reason.starts_with("fork: estimate "), "{reason} ({est})");
     assert!(reason.ends_with(" <= reserve 1gb"), "{reason}");
     let forked = load(&dir.dump()).digest();
@@ -367,8 +313,11 @@ fn auto_forks_when_the_reserve_covers_the_estimate_else_goes_forkless() {
     let want = digest(&s);
     assert_eq!(run(&s, &["BGSAVE"]), started());
     wait_bgsave(&s);
-    assert_eq!(info_field(&s, "rdb_last_snapshot_method"), "forkless");
-    let reason = info_field(&s, "rdb_last_snapshot_reason");
+    assert_eq!(
+        info_field(&s, "everything", "rdb_last_snapshot_method"),
+        "forkless"
+    );
+    let reason = info_field(&s, "everything", "rdb_last_snapshot_reason");
     assert!(reason.starts_with("forkless: estimate "), "{reason}");
     assert!(reason.ends_with(" > reserve 1b"), "{reason}");
     assert_eq!(load(&dir.dump()).digest(), want);
@@ -434,7 +383,7 @@ fn total(ks: &snapcache::keyspace::Keyspace) -> (usize, i64) {
 
 fn point_in_time_runs(extra: &[(&str, &str)], runs: usize, expect_method: &str, guard: bool) {
     let dir = TempDir::new("pit");
-    let s = server_in(&dir, extra);
+    let s = no_save_server(&dir, extra);
     for i in 0..ACCOUNTS {
         run(&s, &["SET", &format!("acct:{i}"), &BALANCE.to_string()]);
     }
@@ -442,20 +391,24 @@ fn point_in_time_runs(extra: &[(&str, &str)], runs: usize, expect_method: &str, 
     let clients = transfer_clients(&s, &stop);
     let mut overlapped = 0;
     for r in 0..runs {
-        let before: u64 = info_field(&s, "total_commands_processed")
+        let before: u64 = info_field(&s, "everything", "total_commands_processed")
             .parse()
             .expect("n");
         assert_eq!(run(&s, &["BGSAVE"]), started(), "run {r}");
         wait_bgsave(&s);
-        let after: u64 = info_field(&s, "total_commands_processed")
+        let after: u64 = info_field(&s, "everything", "total_commands_processed")
             .parse()
             .expect("n");
         if after > before + 3 {
             overlapped += 1;
         }
-        assert_eq!(info_field(&s, "rdb_last_bgsave_status"), "ok", "run {r}");
         assert_eq!(
-            info_field(&s, "rdb_last_snapshot_method"),
+            info_field(&s, "everything", "rdb_last_bgsave_status"),
+            "ok",
+            "run {r}"
+        );
+        assert_eq!(
+            info_field(&s, "everything", "rdb_last_snapshot_method"),
             expect_method,
             "run {r}"
         );
@@ -473,11 +426,11 @@ fn point_in_time_runs(extra: &[(&str, &str)], runs: usize, expect_method: &str, 
         "only {overlapped} runs overlapped writes"
     );
     if guard {
-        let stops: usize = info_field(&s, "snapshot_fork_guard_stops")
+        let stops: usize = info_field(&s, "everything", "snapshot_fork_guard_stops")
             .parse()
             .expect("n");
         assert_eq!(stops, runs);
-        let reason = info_field(&s, "rdb_last_snapshot_reason");
+        let reason = info_field(&s, "everything", "rdb_last_snapshot_reason");
         assert!(
             reason.starts_with("forkless: fork stopped by the guard at copy-on-write "),
             "{reason}"
@@ -559,7 +512,7 @@ fn real_redis_digest(dir: &TempDir) -> Option<String> {
 fn real_redis_loads_forkless_and_fork_dumps_with_equal_digests() {
     for method in ["forkless", "fork"] {
         let dir = TempDir::new("toredis");
-        let s = server_in(
+        let s = no_save_server(
             &dir,
             &[("snapshot-method", method), ("rdb-key-save-delay", "20")],
         );
@@ -571,7 +524,10 @@ fn real_redis_loads_forkless_and_fork_dumps_with_equal_digests() {
             run(&s, &["ZADD", "bigz", "-1", &format!("new{i}")]);
         }
         wait_bgsave(&s);
-        assert_eq!(info_field(&s, "rdb_last_snapshot_method"), method);
+        assert_eq!(
+            info_field(&s, "everything", "rdb_last_snapshot_method"),
+            method
+        );
         drop(s);
         if let Some(got) = real_redis_digest(&dir) {
             assert_eq!(got, want, "{method}");
