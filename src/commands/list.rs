@@ -643,7 +643,7 @@ fn mpop_generic(
         }
     }
     match timeout {
-        Some(t) if !c.deny_blocking => e.block(
+        Some(t) => e.block_or_reply(
             c,
             keys.to_vec(),
             t,
@@ -651,7 +651,7 @@ fn mpop_generic(
             TimeoutReply::NullArray,
             args,
         ),
-        _ => c.reply().null_array(),
+        None => c.reply().null_array(),
     }
 }
 
@@ -690,11 +690,7 @@ fn bpop_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], end: End) {
             }
         }
     }
-    if c.deny_blocking {
-        c.reply().null_array();
-        return;
-    }
-    e.block(
+    e.block_or_reply(
         c,
         keys.to_vec(),
         timeout,
@@ -742,10 +738,9 @@ fn bmove_generic(
             }
             move_generic(e, c, src, dst, from, to)
         }
-        Ok(None) if c.deny_blocking => c.reply().null(),
         Ok(None) => {
             let key = Bytes::copy_from_slice(src);
-            e.block(c, vec![key], timeout, Kind::List, TimeoutReply::Null, args);
+            e.block_or_reply(c, vec![key], timeout, Kind::List, TimeoutReply::Null, args);
         }
     }
 }

@@ -788,10 +788,8 @@ fn read_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], group_mode: bool
         return;
     }
     if timeout.is_some() || rerun {
-        if c.deny_blocking && !rerun {
-            c.reply().null_array();
-            return;
-        }
+        // A client served again blocked before, so it may block (a client
+        // that may not, inside EXEC, gets the timeout's reply at once).
         let argv = rewrite_ids(args, streams_arg, nstreams, &ids, group_mode);
         return reblock(e, c, &argv, timeout);
     }
@@ -823,7 +821,7 @@ fn reblock(e: &mut Engine, c: &mut Client, args: &[Bytes], timeout: Option<u64>)
     let t = timeout
         .filter(|&ms| ms > 0)
         .map(std::time::Duration::from_millis);
-    e.block(c, keys, t, Kind::Stream, TimeoutReply::NullArray, args);
+    e.block_or_reply(c, keys, t, Kind::Stream, TimeoutReply::NullArray, args);
 }
 
 /// The group part of XREADGROUP for one stream: new entries (`>`) or the

@@ -962,11 +962,7 @@ fn bzpop_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], end: End) {
             }
         }
     }
-    if c.deny_blocking {
-        c.reply().null_array();
-        return;
-    }
-    e.block(
+    e.block_or_reply(
         c,
         keys.to_vec(),
         timeout,

@@ -96,6 +96,37 @@ impl Engine {
         self.blocked_clients += 1;
     }
 
+    /// Blocks `c` as [`Engine::block`] does, unless it may not block
+    /// (inside EXEC, or the AOF load's client): then it replies at once
+    /// what a timeout would.
+    pub fn block_or_reply(
+        &mut self,
+        c: &mut Client,
+        keys: Vec<Bytes>,
+        timeout: Option<Duration>,
+        want: Kind,
+        on_timeout: TimeoutReply,
+        args: &[Bytes],
+    ) {
+        if c.deny_blocking {
+            self.reply_unserved(c, on_timeout);
+        } else {
+            self.block(c, keys, timeout, want, on_timeout, args);
+        }
+    }
+
+    /// The reply of a wait that ends without the client being served.
+    fn reply_unserved(&mut self, c: &mut Client, on_timeout: TimeoutReply) {
+        match on_timeout {
+            TimeoutReply::NullArray => c.reply().null_array(),
+            TimeoutReply::Null => c.reply().null(),
+            TimeoutReply::Acks(offset) => {
+                let n = self.count_acks(offset);
+                c.reply().int(n as i64);
+            }
+        }
+    }
+
     /// Takes `c` off every key it waits on.
     pub fn unblock(&mut self, c: &mut Client) -> Option<Blocked> {
         let b = c.blocked.take()?;
@@ -118,15 +149,10 @@ impl Engine {
             if let Some(stat) = self.cmd_stats.get_mut(b.cmd) {
                 stat.calls += 1;
             }
-            match b.on_timeout {
-                TimeoutReply::NullArray => c.reply().null_array(),
-                TimeoutReply::Null => c.reply().null(),
-                TimeoutReply::Acks(offset) => {
-                    let n = self.count_acks(offset);
-                    self.repl.waiting.retain(|&(id, _, _)| id != c.id);
-                    c.reply().int(n as i64);
-                }
+            if let TimeoutReply::Acks(_) = b.on_timeout {
+                self.repl.waiting.retain(|&(id, _, _)| id != c.id);
             }
+            self.reply_unserved(c, b.on_timeout);
         }
     }
 
