@@ -643,7 +643,7 @@ fn mpop_generic(
         }
     }
     match timeout {
-        Some(t) => e.block_or_reply(
+        Some(t) => e.block(
             c,
             keys.to_vec(),
             t,
@@ -690,7 +690,7 @@ fn bpop_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], end: End) {
             }
         }
     }
-    e.block_or_reply(
+    e.block(
         c,
         keys.to_vec(),
         timeout,
@@ -740,7 +740,7 @@ fn bmove_generic(
         }
         Ok(None) => {
             let key = Bytes::copy_from_slice(src);
-            e.block_or_reply(c, vec![key], timeout, Kind::List, TimeoutReply::Null, args);
+            e.block(c, vec![key], timeout, Kind::List, TimeoutReply::Null, args);
         }
     }
 }

@@ -838,7 +838,7 @@ fn reblock(e: &mut Engine, c: &mut Client, args: &[Bytes], timeout: Option<u64>)
     let t = timeout
         .filter(|&ms| ms > 0)
         .map(std::time::Duration::from_millis);
-    e.block_or_reply(c, keys, t, Kind::Stream, TimeoutReply::NullArray, args);
+    e.block(c, keys, t, Kind::Stream, TimeoutReply::NullArray, args);
 }
 
 /// The group part of XREADGROUP for one stream: new entries (`>`) or the

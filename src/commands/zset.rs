@@ -962,7 +962,7 @@ fn bzpop_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], end: End) {
             }
         }
     }
-    e.block_or_reply(
+    e.block(
         c,
         keys.to_vec(),
         timeout,

@@ -64,7 +64,9 @@ pub fn parse_timeout(c: &mut Client, a: &[u8]) -> Option<Option<Duration>> {
 }
 
 impl Engine {
-    /// Blocks `c` on `keys` of its current database.
+    /// Blocks `c` on `keys` of its current database, unless it may not
+    /// block (inside EXEC, or the AOF load's client): then it replies at
+    /// once what a timeout would.
     pub fn block(
         &mut self,
         c: &mut Client,
@@ -74,6 +76,10 @@ impl Engine {
         on_timeout: TimeoutReply,
         args: &[Bytes],
     ) {
+        if c.deny_blocking {
+            self.reply_unserved(c, on_timeout);
+            return;
+        }
         let db = c.db;
         for k in &keys {
             let q = self.blocking.entry((db, k.clone())).or_default();
@@ -94,25 +100,6 @@ impl Engine {
             on_timeout,
         });
         self.blocked_clients += 1;
-    }
-
-    /// Blocks `c` as [`Engine::block`] does, unless it may not block
-    /// (inside EXEC, or the AOF load's client): then it replies at once
-    /// what a timeout would.
-    pub fn block_or_reply(
-        &mut self,
-        c: &mut Client,
-        keys: Vec<Bytes>,
-        timeout: Option<Duration>,
-        want: Kind,
-        on_timeout: TimeoutReply,
-        args: &[Bytes],
-    ) {
-        if c.deny_blocking {
-            self.reply_unserved(c, on_timeout);
-        } else {
-            self.block(c, keys, timeout, want, on_timeout, args);
-        }
     }
 
     /// The reply of a wait that ends without the client being served.
