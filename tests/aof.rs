@@ -5,27 +5,30 @@
 
 mod common;
 
-use common::{arr, bulk, digest, info_field, int, ok, run, server_in, wait_for, TempDir};
+use common::{arr, bulk, digest, int, ok, run, wait_for, TempDir};
 use snapcache::{Frame, ServerHandle};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// One field of INFO persistence.
+fn info_field(s: &ServerHandle, field: &str) -> String {
+    common::info_field(s, "persistence", field)
+}
+
 /// A server on `dir` with the AOF on (`extra` may turn it off).
-fn aof_server(dir: &TempDir, extra: &[(&str, &str)]) -> ServerHandle {
-    server_in(dir, &[&[("appendonly", "yes")], extra].concat())
+fn server_in(dir: &TempDir, extra: &[(&str, &str)]) -> ServerHandle {
+    common::server_in(dir, &[&[("appendonly", "yes")], extra].concat())
 }
 
 fn wait_loaded(s: &ServerHandle) {
-    wait_for("the AOF to load", || {
-        info_field(s, "persistence", "loading") == "0"
-    });
+    wait_for("the AOF to load", || info_field(s, "loading") == "0");
 }
 
 fn wait_rewrite(s: &ServerHandle) {
     wait_for("the AOF rewrite", || {
-        info_field(s, "persistence", "aof_rewrite_in_progress") == "0"
-            && info_field(s, "persistence", "aof_rewrite_scheduled") == "0"
+        info_field(s, "aof_rewrite_in_progress") == "0"
+            && info_field(s, "aof_rewrite_scheduled") == "0"
     });
 }
 
@@ -49,7 +52,7 @@ fn fill(s: &ServerHandle) {
 #[test]
 fn writes_survive_a_restart() {
     let dir = TempDir::new("restart");
-    let s = aof_server(&dir, &[]);
+    let s = server_in(&dir, &[]);
     wait_loaded(&s);
     assert_eq!(
         dir.manifest(),
@@ -70,7 +73,7 @@ fn writes_survive_a_restart() {
     assert!(text.contains("$4\r\nSREM\r\n"), "{text}");
     assert!(text.contains("*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n"), "{text}");
 
-    let s = aof_server(&dir, &[]);
+    let s = server_in(&dir, &[]);
     wait_loaded(&s);
     assert_eq!(digest(&s), d);
     assert_eq!(run(&s, &["GET", "str"]), bulk("hello"));
@@ -78,8 +81,8 @@ fn writes_survive_a_restart() {
         panic!("TTL is an integer")
     };
     assert!((990..=1000).contains(&ttl), "{ttl}");
-    assert_eq!(info_field(&s, "persistence", "aof_enabled"), "1");
-    assert_eq!(info_field(&s, "persistence", "aof_last_write_status"), "ok");
+    assert_eq!(info_field(&s, "aof_enabled"), "1");
+    assert_eq!(info_field(&s, "aof_last_write_status"), "ok");
     s.shutdown().expect("stops");
 }
 
@@ -87,7 +90,7 @@ fn writes_survive_a_restart() {
 fn every_policy_writes_before_replying() {
     for policy in ["always", "everysec", "no"] {
         let dir = TempDir::new(policy);
-        let s = aof_server(&dir, &[("appendfsync", policy)]);
+        let s = server_in(&dir, &[("appendfsync", policy)]);
         wait_loaded(&s);
         let incr = dir.aof("appendonly.aof.1.incr.aof");
         let before = std::fs::metadata(&incr).expect("incr").len();
@@ -99,20 +102,17 @@ fn every_policy_writes_before_replying() {
             policy.len()
         );
         assert_eq!(after - before, want.len() as u64, "{policy}");
-        assert_eq!(
-            info_field(&s, "persistence", "aof_current_size"),
-            after.to_string()
-        );
+        assert_eq!(info_field(&s, "aof_current_size"), after.to_string());
         if policy == "everysec" {
             wait_for("the background fsync", || {
-                info_field(&s, "persistence", "aof_pending_bio_fsync") == "0"
+                info_field(&s, "aof_pending_bio_fsync") == "0"
             });
         }
         // A read does not grow the file.
         assert_eq!(run(&s, &["GET", "k"]), bulk(policy));
         assert_eq!(std::fs::metadata(&incr).expect("incr").len(), after);
         s.shutdown().expect("stops");
-        let s = aof_server(&dir, &[("appendfsync", policy)]);
+        let s = server_in(&dir, &[("appendfsync", policy)]);
         wait_loaded(&s);
         assert_eq!(run(&s, &["GET", "k"]), bulk(policy));
         s.shutdown().expect("stops");
@@ -123,7 +123,7 @@ fn every_policy_writes_before_replying() {
 fn bgrewriteaof_compacts_and_switches_the_manifest() {
     for preamble in ["yes", "no"] {
         let dir = TempDir::new("rewrite");
-        let s = aof_server(&dir, &[("aof-use-rdb-preamble", preamble)]);
+        let s = server_in(&dir, &[("aof-use-rdb-preamble", preamble)]);
         wait_loaded(&s);
         fill(&s);
         for _ in 0..500 {
@@ -155,22 +155,16 @@ fn bgrewriteaof_compacts_and_switches_the_manifest() {
             assert!(text.starts_with("*2\r\n$6\r\nSELECT\r\n"), "{text}");
             assert!(text.contains("$9\r\nPEXPIREAT\r\n"), "{text}");
         }
-        assert_eq!(info_field(&s, "persistence", "aof_rewrites"), "1");
-        assert_eq!(
-            info_field(&s, "persistence", "aof_last_bgrewrite_status"),
-            "ok"
-        );
-        assert_eq!(
-            info_field(&s, "persistence", "aof_base_size"),
-            base_size.to_string()
-        );
+        assert_eq!(info_field(&s, "aof_rewrites"), "1");
+        assert_eq!(info_field(&s, "aof_last_bgrewrite_status"), "ok");
+        assert_eq!(info_field(&s, "aof_base_size"), base_size.to_string());
         assert_eq!(run(&s, &["SET", "after", "rewrite"]), ok());
         let d2 = digest(&s);
         assert_ne!(d, d2);
         assert_eq!(run(&s, &["DEBUG", "LOADAOF"]), ok());
         assert_eq!(digest(&s), d2);
         s.shutdown().expect("stops");
-        let s = aof_server(&dir, &[("aof-use-rdb-preamble", preamble)]);
+        let s = server_in(&dir, &[("aof-use-rdb-preamble", preamble)]);
         wait_loaded(&s);
         assert_eq!(digest(&s), d2);
         s.shutdown().expect("stops");
@@ -180,7 +174,7 @@ fn bgrewriteaof_compacts_and_switches_the_manifest() {
 #[test]
 fn bgrewriteaof_during_bgsave_is_scheduled() {
     let dir = TempDir::new("sched");
-    let s = aof_server(&dir, &[("rdb-key-save-delay", "100000")]);
+    let s = server_in(&dir, &[("rdb-key-save-delay", "100000")]);
     wait_loaded(&s);
     assert_eq!(run(&s, &["SET", "a", "1"]), ok());
     assert_eq!(run(&s, &["SET", "b", "2"]), ok());
@@ -192,10 +186,10 @@ fn bgrewriteaof_during_bgsave_is_scheduled() {
         run(&s, &["BGREWRITEAOF"]),
         Frame::Simple("Background append only file rewriting scheduled".into())
     );
-    assert_eq!(info_field(&s, "persistence", "aof_rewrite_scheduled"), "1");
+    assert_eq!(info_field(&s, "aof_rewrite_scheduled"), "1");
     assert_eq!(run(&s, &["CONFIG", "SET", "rdb-key-save-delay", "0"]), ok());
     wait_rewrite(&s);
-    assert_eq!(info_field(&s, "persistence", "aof_rewrites"), "1");
+    assert_eq!(info_field(&s, "aof_rewrites"), "1");
     s.shutdown().expect("stops");
 }
 
@@ -257,7 +251,7 @@ fn a_truncated_tail_is_cut_and_loaded() {
     let last = cmd(&["INCR", "foo"]);
     body.extend_from_slice(&last[..last.len() - 1]);
     write_incr_only(&dir, &body);
-    let s = aof_server(&dir, &[]);
+    let s = server_in(&dir, &[]);
     wait_loaded(&s);
     assert_eq!(run(&s, &["GET", "foo"]), bulk("5"));
     assert_eq!(run(&s, &["INCR", "foo"]), int(6));
@@ -268,7 +262,7 @@ fn a_truncated_tail_is_cut_and_loaded() {
     // The new INCR follows the cut, after the SELECT the AOF starts with.
     let select = cmd(&["SELECT", "0"]);
     assert_eq!(len as usize, good + select.len() + last.len());
-    let s = aof_server(&dir, &[]);
+    let s = server_in(&dir, &[]);
     wait_loaded(&s);
     assert_eq!(run(&s, &["GET", "foo"]), bulk("6"));
     s.shutdown().expect("stops");
@@ -294,7 +288,7 @@ fn an_incomplete_multi_is_reverted_and_bad_files_stop_the_server() {
         ),
         "{log}"
     );
-    let s = aof_server(&dir, &[]);
+    let s = server_in(&dir, &[]);
     wait_loaded(&s);
     assert_eq!(run(&s, &["GET", "foo"]), bulk("hello"));
     assert_eq!(run(&s, &["EXISTS", "bar"]), int(0));
@@ -326,10 +320,10 @@ fn an_incomplete_multi_is_reverted_and_bad_files_stop_the_server() {
 #[test]
 fn config_set_appendonly_creates_the_aof_and_off_stops_it() {
     let dir = TempDir::new("toggle");
-    let s = aof_server(&dir, &[("appendonly", "no")]);
+    let s = server_in(&dir, &[("appendonly", "no")]);
     wait_loaded(&s);
     assert_eq!(run(&s, &["SET", "before", "1"]), ok());
-    assert_eq!(info_field(&s, "persistence", "aof_enabled"), "0");
+    assert_eq!(info_field(&s, "aof_enabled"), "0");
     assert_eq!(run(&s, &["CONFIG", "SET", "appendonly", "yes"]), ok());
     wait_rewrite(&s);
     assert_eq!(
@@ -430,7 +424,7 @@ fn real_redis_loads_our_aof() {
     }
     for preamble in ["yes", "no"] {
         let dir = TempDir::new("toredis");
-        let s = aof_server(&dir, &[("aof-use-rdb-preamble", preamble)]);
+        let s = server_in(&dir, &[("aof-use-rdb-preamble", preamble)]);
         wait_loaded(&s);
         fill(&s);
         assert_eq!(
@@ -479,7 +473,7 @@ fn we_load_an_aof_real_redis_wrote() {
     r.cli(&["SPOP", "s"]);
     let d = r.cli(&["DEBUG", "DIGEST"]);
     r.stop();
-    let s = aof_server(&dir, &[]);
+    let s = server_in(&dir, &[]);
     wait_loaded(&s);
     assert_eq!(digest(&s), d);
     assert_eq!(

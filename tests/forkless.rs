@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{digest, info_field, int, ok, run, server_in, wait_for, TempDir};
+use common::{digest, int, ok, run, wait_for, TempDir};
 use snapcache::persistence::rdb::{self, Encodings, LoadOptions};
 use snapcache::{Config, Frame, ServerHandle};
 use std::path::Path;
@@ -14,13 +14,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// One field of INFO (persistence and stats fields alike).
+fn info_field(s: &ServerHandle, field: &str) -> String {
+    common::info_field(s, "everything", field)
+}
+
 /// A server on `dir` that saves only when told to.
-fn no_save_server(dir: &TempDir, extra: &[(&str, &str)]) -> ServerHandle {
-    server_in(dir, &[&[("save", "")], extra].concat())
+fn server_in(dir: &TempDir, extra: &[(&str, &str)]) -> ServerHandle {
+    common::server_in(dir, &[&[("save", "")], extra].concat())
 }
 
 fn in_progress(s: &ServerHandle) -> bool {
-    info_field(s, "everything", "rdb_bgsave_in_progress") == "1"
+    info_field(s, "rdb_bgsave_in_progress") == "1"
 }
 
 fn wait_bgsave(s: &ServerHandle) {
@@ -90,7 +95,7 @@ fn fill(s: &ServerHandle, n: usize) {
 fn the_dump_is_the_dataset_at_bgsave_while_writes_continue() {
     let dir = TempDir::new("exact");
     // One key per walk step, 20 µs apart: the walk takes a while.
-    let s = no_save_server(
+    let s = server_in(
         &dir,
         &[
             ("snapshot-method", "forkless"),
@@ -145,18 +150,12 @@ fn the_dump_is_the_dataset_at_bgsave_while_writes_continue() {
         in_progress(&s),
         "the walk must outlast the writes for this test to mean anything"
     );
-    assert_eq!(
-        info_field(&s, "everything", "rdb_current_snapshot_method"),
-        "forkless"
-    );
+    assert_eq!(info_field(&s, "rdb_current_snapshot_method"), "forkless");
     wait_bgsave(&s);
-    assert_eq!(info_field(&s, "everything", "rdb_last_bgsave_status"), "ok");
+    assert_eq!(info_field(&s, "rdb_last_bgsave_status"), "ok");
+    assert_eq!(info_field(&s, "rdb_last_snapshot_method"), "forkless");
     assert_eq!(
-        info_field(&s, "everything", "rdb_last_snapshot_method"),
-        "forkless"
-    );
-    assert_eq!(
-        info_field(&s, "everything", "rdb_last_snapshot_reason"),
+        info_field(&s, "rdb_last_snapshot_reason"),
         "forkless: snapshot-method forkless"
     );
     assert_eq!(load(&dir.dump()).digest(), want);
@@ -166,7 +165,7 @@ fn the_dump_is_the_dataset_at_bgsave_while_writes_continue() {
 #[test]
 fn debug_reload_during_the_walk_keeps_the_image() {
     let dir = TempDir::new("reload");
-    let s = no_save_server(
+    let s = server_in(
         &dir,
         &[
             ("snapshot-method", "forkless"),
@@ -181,7 +180,7 @@ fn debug_reload_during_the_walk_keeps_the_image() {
     run(&s, &["SET", "k0:2", "after reload"]);
     assert!(in_progress(&s));
     wait_bgsave(&s);
-    assert_eq!(info_field(&s, "everything", "rdb_last_bgsave_status"), "ok");
+    assert_eq!(info_field(&s, "rdb_last_bgsave_status"), "ok");
     assert_eq!(load(&dir.dump()).digest(), want);
     assert!(dir.temp_files().is_empty());
 }
@@ -189,7 +188,7 @@ fn debug_reload_during_the_walk_keeps_the_image() {
 #[test]
 fn flushall_aborts_a_forkless_save_as_redis_aborts_a_child() {
     let dir = TempDir::new("flushall");
-    let s = no_save_server(
+    let s = server_in(
         &dir,
         &[
             ("snapshot-method", "forkless"),
@@ -208,7 +207,7 @@ fn flushall_aborts_a_forkless_save_as_redis_aborts_a_child() {
 fn bgsave_cancel_stops_either_kind() {
     for method in ["forkless", "fork"] {
         let dir = TempDir::new("cancel");
-        let s = no_save_server(
+        let s = server_in(
             &dir,
             &[("snapshot-method", method), ("rdb-key-save-delay", "1000")],
         );
@@ -219,10 +218,7 @@ fn bgsave_cancel_stops_either_kind() {
         fill(&s, 2000);
         assert_eq!(run(&s, &["BGSAVE"]), started());
         assert!(in_progress(&s));
-        assert_eq!(
-            info_field(&s, "everything", "rdb_current_snapshot_method"),
-            method
-        );
+        assert_eq!(info_field(&s, "rdb_current_snapshot_method"), method);
         assert_eq!(
             run(&s, &["BGSAVE", "CANCEL"]),
             Frame::Simple("Background saving cancelled".into())
@@ -231,7 +227,7 @@ fn bgsave_cancel_stops_either_kind() {
         wait_for("the temp file to go", || dir.temp_files().is_empty());
         assert!(!dir.dump().exists(), "{method}: no dump after a cancel");
         // Not a failure: writes are accepted, the next save works.
-        assert_eq!(info_field(&s, "everything", "rdb_last_bgsave_status"), "ok");
+        assert_eq!(info_field(&s, "rdb_last_bgsave_status"), "ok");
         assert_eq!(run(&s, &["CONFIG", "SET", "rdb-key-save-delay", "0"]), ok());
         let want = digest(&s);
         assert_eq!(run(&s, &["BGSAVE"]), started());
@@ -244,7 +240,7 @@ fn bgsave_cancel_stops_either_kind() {
 fn writes_wait_while_the_writer_is_behind_and_reads_do_not() {
     let dir = TempDir::new("delay");
     // A one-byte high-water mark and a slow writer: every write waits.
-    let s = no_save_server(
+    let s = server_in(
         &dir,
         &[
             ("snapshot-method", "forkless"),
@@ -260,7 +256,7 @@ fn writes_wait_while_the_writer_is_behind_and_reads_do_not() {
     let t0 = Instant::now();
     writer.send(&["SET", "k0:7", "new"]);
     wait_for("the write to be delayed", || {
-        info_field(&s, "everything", "forkless_delayed_writes") == "1"
+        info_field(&s, "forkless_delayed_writes") == "1"
     });
     // Reads are served while the write waits.
     reader.call(&["EXISTS", "k0:3"], ":1\r\n");
@@ -268,7 +264,7 @@ fn writes_wait_while_the_writer_is_behind_and_reads_do_not() {
     writer.expect("+OK\r\n");
     assert!(t0.elapsed() >= Duration::from_millis(5));
     wait_bgsave(&s);
-    let delay: u64 = info_field(&s, "everything", "forkless_delay_total_ms")
+    let delay: u64 = info_field(&s, "forkless_delay_total_ms")
         .parse()
         .expect("ms");
     assert!(delay >= 1, "delay {delay} ms");
@@ -282,7 +278,7 @@ fn wait_write_rate(s: &ServerHandle) {
     wait_for("a write rate", || {
         i += 1;
         run(s, &["SET", &format!("rate:{i}"), "x"]);
-        info_field(s, "everything", "snapshot_write_rate")
+        info_field(s, "snapshot_write_rate")
             .parse::<f64>()
             .is_ok_and(|r| r > 0.0)
     });
@@ -291,17 +287,14 @@ fn wait_write_rate(s: &ServerHandle) {
 #[test]
 fn auto_forks_when_the_reserve_covers_the_estimate_else_goes_forkless() {
     let dir = TempDir::new("auto");
-    let s = no_save_server(&dir, &[("hz", "100"), ("reserved-memory", "1gb")]);
+    let s = server_in(&dir, &[("hz", "100"), ("reserved-memory", "1gb")]);
     fill(&s, 1000);
     wait_write_rate(&s);
-    let est = info_field(&s, "everything", "snapshot_fork_cow_estimate");
+    let est = info_field(&s, "snapshot_fork_cow_estimate");
     assert_eq!(run(&s, &["BGSAVE"]), started());
     wait_bgsave(&s);
-    assert_eq!(
-        info_field(&s, "everything", "rdb_last_snapshot_method"),
-        "fork"
-    );
-    let reason = info_field(&s, "everything", "rdb_last_snapshot_reason");
+    assert_eq!(info_field(&s, "rdb_last_snapshot_method"), "fork");
+    let reason = info_field(&s, "rdb_last_snapshot_reason");
     assert!(reason.starts_with("fork: estimate "), "{reason} ({est})");
     assert!(reason.ends_with(" <= reserve 1gb"), "{reason}");
     let forked = load(&dir.dump()).digest();
@@ -313,11 +306,8 @@ fn auto_forks_when_the_reserve_covers_the_estimate_else_goes_forkless() {
     let want = digest(&s);
     assert_eq!(run(&s, &["BGSAVE"]), started());
     wait_bgsave(&s);
-    assert_eq!(
-        info_field(&s, "everything", "rdb_last_snapshot_method"),
-        "forkless"
-    );
-    let reason = info_field(&s, "everything", "rdb_last_snapshot_reason");
+    assert_eq!(info_field(&s, "rdb_last_snapshot_method"), "forkless");
+    let reason = info_field(&s, "rdb_last_snapshot_reason");
     assert!(reason.starts_with("forkless: estimate "), "{reason}");
     assert!(reason.ends_with(" > reserve 1b"), "{reason}");
     assert_eq!(load(&dir.dump()).digest(), want);
@@ -383,7 +373,7 @@ fn total(ks: &snapcache::keyspace::Keyspace) -> (usize, i64) {
 
 fn point_in_time_runs(extra: &[(&str, &str)], runs: usize, expect_method: &str, guard: bool) {
     let dir = TempDir::new("pit");
-    let s = no_save_server(&dir, extra);
+    let s = server_in(&dir, extra);
     for i in 0..ACCOUNTS {
         run(&s, &["SET", &format!("acct:{i}"), &BALANCE.to_string()]);
     }
@@ -391,24 +381,20 @@ fn point_in_time_runs(extra: &[(&str, &str)], runs: usize, expect_method: &str, 
     let clients = transfer_clients(&s, &stop);
     let mut overlapped = 0;
     for r in 0..runs {
-        let before: u64 = info_field(&s, "everything", "total_commands_processed")
+        let before: u64 = info_field(&s, "total_commands_processed")
             .parse()
             .expect("n");
         assert_eq!(run(&s, &["BGSAVE"]), started(), "run {r}");
         wait_bgsave(&s);
-        let after: u64 = info_field(&s, "everything", "total_commands_processed")
+        let after: u64 = info_field(&s, "total_commands_processed")
             .parse()
             .expect("n");
         if after > before + 3 {
             overlapped += 1;
         }
+        assert_eq!(info_field(&s, "rdb_last_bgsave_status"), "ok", "run {r}");
         assert_eq!(
-            info_field(&s, "everything", "rdb_last_bgsave_status"),
-            "ok",
-            "run {r}"
-        );
-        assert_eq!(
-            info_field(&s, "everything", "rdb_last_snapshot_method"),
+            info_field(&s, "rdb_last_snapshot_method"),
             expect_method,
             "run {r}"
         );
@@ -426,11 +412,11 @@ fn point_in_time_runs(extra: &[(&str, &str)], runs: usize, expect_method: &str, 
         "only {overlapped} runs overlapped writes"
     );
     if guard {
-        let stops: usize = info_field(&s, "everything", "snapshot_fork_guard_stops")
+        let stops: usize = info_field(&s, "snapshot_fork_guard_stops")
             .parse()
             .expect("n");
         assert_eq!(stops, runs);
-        let reason = info_field(&s, "everything", "rdb_last_snapshot_reason");
+        let reason = info_field(&s, "rdb_last_snapshot_reason");
         assert!(
             reason.starts_with("forkless: fork stopped by the guard at copy-on-write "),
             "{reason}"
@@ -512,7 +498,7 @@ fn real_redis_digest(dir: &TempDir) -> Option<String> {
 fn real_redis_loads_forkless_and_fork_dumps_with_equal_digests() {
     for method in ["forkless", "fork"] {
         let dir = TempDir::new("toredis");
-        let s = no_save_server(
+        let s = server_in(
             &dir,
             &[("snapshot-method", method), ("rdb-key-save-delay", "20")],
         );
@@ -524,10 +510,7 @@ fn real_redis_loads_forkless_and_fork_dumps_with_equal_digests() {
             run(&s, &["ZADD", "bigz", "-1", &format!("new{i}")]);
         }
         wait_bgsave(&s);
-        assert_eq!(
-            info_field(&s, "everything", "rdb_last_snapshot_method"),
-            method
-        );
+        assert_eq!(info_field(&s, "rdb_last_snapshot_method"), method);
         drop(s);
         if let Some(got) = real_redis_digest(&dir) {
             assert_eq!(got, want, "{method}");

@@ -4,24 +4,27 @@
 
 mod common;
 
-use common::{bulk, digest, err, info_field, int, ok, run, server_in, wait_within, Conn, TempDir};
+use common::{bulk, digest, err, int, ok, run, server_in, wait_within, Conn, TempDir};
 use snapcache::{Frame, ServerHandle};
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+/// One field of INFO (persistence and stats fields alike).
+fn info_field(s: &ServerHandle, field: &str) -> String {
+    common::info_field(s, "everything", field)
+}
 
 fn wait_for(what: &str, f: impl FnMut() -> bool) {
     wait_within(what, Duration::from_secs(10), f)
 }
 
 fn wait_loaded(s: &ServerHandle) {
-    wait_for("the dump to load", || {
-        info_field(s, "everything", "loading") == "0"
-    });
+    wait_for("the dump to load", || info_field(s, "loading") == "0");
 }
 
 fn wait_bgsave(s: &ServerHandle) {
     wait_for("the background save", || {
-        info_field(s, "everything", "rdb_bgsave_in_progress") == "0"
+        info_field(s, "rdb_bgsave_in_progress") == "0"
     });
 }
 
@@ -49,11 +52,8 @@ fn save_then_restart_loads_the_dataset() {
     fill(&s);
     let before = digest(&s);
     assert_eq!(run(&s, &["SAVE"]), ok());
-    assert_eq!(
-        info_field(&s, "everything", "rdb_changes_since_last_save"),
-        "0"
-    );
-    assert_eq!(info_field(&s, "everything", "rdb_saves"), "1");
+    assert_eq!(info_field(&s, "rdb_changes_since_last_save"), "0");
+    assert_eq!(info_field(&s, "rdb_saves"), "1");
     assert!(dir.dump().is_file());
     assert!(dir.temp_files().is_empty());
     s.shutdown().expect("stops");
@@ -65,14 +65,8 @@ fn save_then_restart_loads_the_dataset() {
     assert_eq!(run(&s, &["LRANGE", "list", "0", "-1"]), {
         common::arr(vec![bulk("a"), bulk("b"), bulk("1"), bulk("2")])
     });
-    assert_eq!(
-        info_field(&s, "everything", "rdb_last_load_keys_loaded"),
-        "10"
-    );
-    assert_eq!(
-        info_field(&s, "everything", "rdb_last_load_keys_expired"),
-        "0"
-    );
+    assert_eq!(info_field(&s, "rdb_last_load_keys_loaded"), "10");
+    assert_eq!(info_field(&s, "rdb_last_load_keys_expired"), "0");
     s.shutdown().expect("stops");
 }
 
@@ -91,14 +85,8 @@ fn expired_keys_are_skipped_on_load() {
     let s = server_in(&dir, &[]);
     wait_loaded(&s);
     assert_eq!(run(&s, &["DBSIZE"]), int(1));
-    assert_eq!(
-        info_field(&s, "everything", "rdb_last_load_keys_loaded"),
-        "1"
-    );
-    assert_eq!(
-        info_field(&s, "everything", "rdb_last_load_keys_expired"),
-        "1"
-    );
+    assert_eq!(info_field(&s, "rdb_last_load_keys_loaded"), "1");
+    assert_eq!(info_field(&s, "rdb_last_load_keys_expired"), "1");
     s.shutdown().expect("stops");
 }
 
@@ -122,13 +110,10 @@ fn bgsave_completes_and_lastsave_moves() {
         Frame::Simple("Background saving started".into())
     );
     wait_bgsave(&s);
-    assert_eq!(info_field(&s, "everything", "rdb_last_bgsave_status"), "ok");
-    assert_eq!(
-        info_field(&s, "everything", "rdb_changes_since_last_save"),
-        "0"
-    );
-    assert_eq!(info_field(&s, "everything", "total_forks"), "1");
-    assert_eq!(info_field(&s, "everything", "rdb_saves"), "1");
+    assert_eq!(info_field(&s, "rdb_last_bgsave_status"), "ok");
+    assert_eq!(info_field(&s, "rdb_changes_since_last_save"), "0");
+    assert_eq!(info_field(&s, "total_forks"), "1");
+    assert_eq!(info_field(&s, "rdb_saves"), "1");
     let Frame::Integer(t1) = run(&s, &["LASTSAVE"]) else {
         panic!("LASTSAVE is an integer");
     };
@@ -152,7 +137,7 @@ fn a_second_bgsave_is_refused_and_save_too() {
         run(&s, &["BGSAVE"]),
         Frame::Simple("Background saving started".into())
     );
-    assert_eq!(info_field(&s, "everything", "rdb_bgsave_in_progress"), "1");
+    assert_eq!(info_field(&s, "rdb_bgsave_in_progress"), "1");
     assert_eq!(
         run(&s, &["BGSAVE"]),
         err("ERR Background save already in progress")
@@ -165,7 +150,7 @@ fn a_second_bgsave_is_refused_and_save_too() {
     // FLUSHALL cancels the child: not a failure.
     assert_eq!(run(&s, &["FLUSHALL"]), ok());
     wait_bgsave(&s);
-    assert_eq!(info_field(&s, "everything", "rdb_last_bgsave_status"), "ok");
+    assert_eq!(info_field(&s, "rdb_last_bgsave_status"), "ok");
     assert_eq!(run(&s, &["SET", "k", "v"]), ok());
     wait_for("the temp file to go", || dir.temp_files().is_empty());
     s.shutdown().expect("stops");
@@ -206,10 +191,7 @@ fn a_killed_child_keeps_the_old_dump_and_refuses_writes() {
         .expect("kill runs");
     assert!(status.success());
     wait_bgsave(&s);
-    assert_eq!(
-        info_field(&s, "everything", "rdb_last_bgsave_status"),
-        "err"
-    );
+    assert_eq!(info_field(&s, "rdb_last_bgsave_status"), "err");
     assert_eq!(std::fs::read(dir.dump()).expect("dump"), old);
     assert!(dir.temp_files().is_empty());
     // Reads work, writes and PING get MISCONF.
@@ -226,7 +208,7 @@ fn a_killed_child_keeps_the_old_dump_and_refuses_writes() {
         Frame::Simple("Background saving started".into())
     );
     wait_bgsave(&s);
-    assert_eq!(info_field(&s, "everything", "rdb_last_bgsave_status"), "ok");
+    assert_eq!(info_field(&s, "rdb_last_bgsave_status"), "ok");
     assert_eq!(run(&s, &["SET", "str", "again"]), ok());
     assert_ne!(std::fs::read(dir.dump()).expect("dump"), old);
     s.shutdown().expect("stops");
@@ -247,10 +229,7 @@ fn a_save_into_an_unwritable_dir_fails_cleanly() {
         Frame::Simple("Background saving started".into())
     );
     wait_bgsave(&s);
-    assert_eq!(
-        info_field(&s, "everything", "rdb_last_bgsave_status"),
-        "err"
-    );
+    assert_eq!(info_field(&s, "rdb_last_bgsave_status"), "err");
     assert!(matches!(run(&s, &["SET", "a", "b"]), Frame::Error(e) if e.starts_with("MISCONF ")));
     // Without save points (or with stop-writes-on-bgsave-error off) writes go on.
     assert_eq!(
@@ -362,14 +341,12 @@ fn commands_get_loading_while_the_dump_loads() {
 
     // 2000 keys at 1 ms each: the load takes at least two seconds.
     let s = server_in(&dir, &[("key-load-delay", "1000")]);
-    wait_for("loading to start", || {
-        info_field(&s, "everything", "loading") == "1"
-    });
+    wait_for("loading to start", || info_field(&s, "loading") == "1");
     assert_eq!(
         run(&s, &["GET", "key:1"]),
         err("LOADING Redis is loading the dataset in memory")
     );
-    assert_eq!(info_field(&s, "everything", "loading_total_bytes"), {
+    assert_eq!(info_field(&s, "loading_total_bytes"), {
         std::fs::metadata(dir.dump())
             .expect("dump")
             .len()
@@ -423,14 +400,10 @@ fn save_points_start_a_background_save() {
     assert_eq!(run(&s, &["SET", "b", "2"]), ok());
     // More than one second after the last save, two changes: the cron forks.
     wait_for("the save point to fire", || {
-        info_field(&s, "everything", "total_forks") == "1"
-            && info_field(&s, "everything", "rdb_bgsave_in_progress") == "0"
+        info_field(&s, "total_forks") == "1" && info_field(&s, "rdb_bgsave_in_progress") == "0"
     });
-    assert_eq!(info_field(&s, "everything", "rdb_last_bgsave_status"), "ok");
-    assert_eq!(
-        info_field(&s, "everything", "rdb_changes_since_last_save"),
-        "0"
-    );
+    assert_eq!(info_field(&s, "rdb_last_bgsave_status"), "ok");
+    assert_eq!(info_field(&s, "rdb_changes_since_last_save"), "0");
     assert!(dir.dump().is_file());
     s.shutdown().expect("stops");
 }
@@ -445,13 +418,9 @@ fn bgsave_inside_exec_is_scheduled() {
     c.call(&["BGSAVE"], "+QUEUED\r\n");
     c.call(&["EXEC"], "*2\r\n+OK\r\n+Background saving scheduled\r\n");
     wait_for("the scheduled save", || {
-        info_field(&s, "everything", "total_forks") == "1"
-            && info_field(&s, "everything", "rdb_bgsave_in_progress") == "0"
+        info_field(&s, "total_forks") == "1" && info_field(&s, "rdb_bgsave_in_progress") == "0"
     });
-    assert_eq!(
-        info_field(&s, "everything", "rdb_changes_since_last_save"),
-        "0"
-    );
+    assert_eq!(info_field(&s, "rdb_changes_since_last_save"), "0");
     assert!(dir.dump().is_file());
     c.call(
         &["SAVE", "x"],
