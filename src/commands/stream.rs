@@ -124,32 +124,35 @@ fn arg_interval(c: &mut Client, a: &[u8], missing_seq: u64) -> Option<(StreamId,
     }
 }
 
-/// The first ID of a range: `-`, an ID (`<ms>` meaning `<ms>-0`), or
-/// `(id` for the one after it.
-fn arg_range_start(c: &mut Client, a: &[u8]) -> Option<StreamId> {
-    let (id, exclusive) = arg_interval(c, a, 0)?;
-    if !exclusive {
-        return Some(id);
-    }
-    let next = id.incr();
-    if next.is_none() {
-        c.reply().error("ERR invalid start ID for the interval");
-    }
-    next
+/// Which end of an XRANGE-style interval an argument gives.
+#[derive(Clone, Copy)]
+enum Bound {
+    /// `-`, `<ms>` (meaning `<ms>-0`), an ID, or `(id` for the one after.
+    Start,
+    /// `+`, `<ms>` (meaning its last sequence), an ID, or `(id` for the one
+    /// before.
+    End,
 }
 
-/// The last ID of a range: `+`, an ID (`<ms>` meaning its last sequence),
-/// or `(id` for the one before it.
-fn arg_range_end(c: &mut Client, a: &[u8]) -> Option<StreamId> {
-    let (id, exclusive) = arg_interval(c, a, u64::MAX)?;
+/// An interval's first or last ID, an exclusive bound made inclusive.
+fn arg_bound(c: &mut Client, a: &[u8], bound: Bound) -> Option<StreamId> {
+    let (missing_seq, step, error): (_, fn(StreamId) -> Option<StreamId>, _) = match bound {
+        Bound::Start => (0, StreamId::incr, "ERR invalid start ID for the interval"),
+        Bound::End => (
+            u64::MAX,
+            StreamId::decr,
+            "ERR invalid end ID for the interval",
+        ),
+    };
+    let (id, exclusive) = arg_interval(c, a, missing_seq)?;
     if !exclusive {
         return Some(id);
     }
-    let prev = id.decr();
-    if prev.is_none() {
-        c.reply().error("ERR invalid end ID for the interval");
+    let inclusive = step(id);
+    if inclusive.is_none() {
+        c.reply().error(error);
     }
-    prev
+    inclusive
 }
 
 /// Strict IDs (no `-`, `+` or `*`), one an argument.
@@ -480,10 +483,10 @@ fn range_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], rev: bool) {
     } else {
         (&args[2], &args[3])
     };
-    let Some(start) = arg_range_start(c, sa) else {
+    let Some(start) = arg_bound(c, sa, Bound::Start) else {
         return;
     };
-    let Some(end) = arg_range_end(c, ea) else {
+    let Some(end) = arg_bound(c, ea, Bound::End) else {
         return;
     };
     let mut count: i64 = -1;
@@ -1338,11 +1341,11 @@ fn xpending(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
             return;
         };
         count = n.max(0);
-        let Some(s0) = arg_range_start(c, &args[si]) else {
+        let Some(s0) = arg_bound(c, &args[si], Bound::Start) else {
             return;
         };
         start = s0;
-        let Some(e0) = arg_range_end(c, &args[si + 1]) else {
+        let Some(e0) = arg_bound(c, &args[si + 1], Bound::End) else {
             return;
         };
         end = e0;
@@ -1586,36 +1589,21 @@ fn xclaim(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
             force = true;
         } else if is(opt, "justid") {
             justid = true;
-        } else if is(opt, "idle") && more > 0 {
+        } else if let Some(what) = ["IDLE", "TIME", "RETRYCOUNT"]
+            .into_iter()
+            .find(|w| more > 0 && is(opt, w))
+        {
             j += 1;
-            let Some(n) = arg_ll(
-                c,
-                &args[j],
-                Some("ERR Invalid IDLE option argument for XCLAIM"),
-            ) else {
+            let Some(n) = num::string2ll(&args[j]) else {
+                c.reply()
+                    .error(&format!("ERR Invalid {what} option argument for XCLAIM"));
                 return;
             };
-            deliverytime = now.wrapping_sub(n);
-        } else if is(opt, "time") && more > 0 {
-            j += 1;
-            let Some(n) = arg_ll(
-                c,
-                &args[j],
-                Some("ERR Invalid TIME option argument for XCLAIM"),
-            ) else {
-                return;
-            };
-            deliverytime = n;
-        } else if is(opt, "retrycount") && more > 0 {
-            j += 1;
-            let Some(n) = arg_ll(
-                c,
-                &args[j],
-                Some("ERR Invalid RETRYCOUNT option argument for XCLAIM"),
-            ) else {
-                return;
-            };
-            retrycount = n;
+            match what {
+                "IDLE" => deliverytime = now.wrapping_sub(n),
+                "TIME" => deliverytime = n,
+                _ => retrycount = n,
+            }
         } else if is(opt, "lastid") && more > 0 {
             j += 1;
             let Some(id) = arg_id(c, &args[j], 0, true) else {
@@ -1709,7 +1697,7 @@ fn xautoclaim(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         return;
     };
     let minidle = minidle.max(0);
-    let Some(start) = arg_range_start(c, &args[5]) else {
+    let Some(start) = arg_bound(c, &args[5], Bound::Start) else {
         return;
     };
     let mut count: i64 = 100;
