@@ -5,69 +5,20 @@
 
 mod common;
 
-use common::{arr, bulk, int, ok, run, wait_for};
-use snapcache::{Frame, Server, ServerHandle};
-use std::path::{Path, PathBuf};
+use common::{arr, bulk, digest, int, ok, run, wait_for, TempDir};
+use snapcache::{Frame, ServerHandle};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static N: AtomicU32 = AtomicU32::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "snapcache-aof-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("temp dir");
-        TempDir(p)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn aof(&self, name: &str) -> PathBuf {
-        self.0.join("appendonlydir").join(name)
-    }
-
-    fn manifest(&self) -> String {
-        std::fs::read_to_string(self.aof("appendonly.aof.manifest")).expect("manifest")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn server_in(dir: &TempDir, extra: &[(&str, &str)]) -> ServerHandle {
-    let mut b = Server::builder()
-        .port(0)
-        .config("dir", dir.path().to_str().expect("utf-8 path"))
-        .config("appendonly", "yes")
-        .config("enable-debug-command", "yes");
-    for (k, v) in extra {
-        b = b.config(k, v);
-    }
-    b.start().expect("server starts")
-}
-
+/// One field of INFO persistence.
 fn info_field(s: &ServerHandle, field: &str) -> String {
-    let Frame::Bulk(text) = run(s, &["INFO", "persistence"]) else {
-        panic!("INFO is a bulk string");
-    };
-    let text = String::from_utf8_lossy(&text).into_owned();
-    let prefix = format!("{field}:");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix).map(str::to_string))
-        .unwrap_or_else(|| panic!("INFO has no {field}"))
+    common::info_field(s, "persistence", field)
+}
+
+/// A server on `dir` with the AOF on (`extra` may turn it off).
+fn server_in(dir: &TempDir, extra: &[(&str, &str)]) -> ServerHandle {
+    common::server_in(dir, &[&[("appendonly", "yes")], extra].concat())
 }
 
 fn wait_loaded(s: &ServerHandle) {
@@ -79,10 +30,6 @@ fn wait_rewrite(s: &ServerHandle) {
         info_field(s, "aof_rewrite_in_progress") == "0"
             && info_field(s, "aof_rewrite_scheduled") == "0"
     });
-}
-
-fn digest(s: &ServerHandle) -> Frame {
-    run(s, &["DEBUG", "DIGEST"])
 }
 
 /// Keys of every type, some with a deadline, in two databases.
@@ -470,13 +417,6 @@ impl Drop for Redis {
     }
 }
 
-fn digest_text(s: &ServerHandle) -> String {
-    match digest(s) {
-        Frame::Simple(d) => d,
-        other => panic!("DEBUG DIGEST replied {other:?}"),
-    }
-}
-
 #[test]
 fn real_redis_loads_our_aof() {
     if !have_redis() {
@@ -494,7 +434,7 @@ fn real_redis_loads_our_aof() {
         wait_rewrite(&s);
         assert_eq!(run(&s, &["SET", "tail", "1"]), ok());
         assert_eq!(run(&s, &["LPOP", "list"]), bulk("a"));
-        let d = digest_text(&s);
+        let d = digest(&s);
         s.shutdown().expect("stops");
         let check = Command::new("redis-check-aof")
             .arg(dir.aof("appendonly.aof.manifest"))
@@ -535,7 +475,7 @@ fn we_load_an_aof_real_redis_wrote() {
     r.stop();
     let s = server_in(&dir, &[]);
     wait_loaded(&s);
-    assert_eq!(digest_text(&s), d);
+    assert_eq!(digest(&s), d);
     assert_eq!(
         run(&s, &["LRANGE", "list", "0", "-1"]),
         arr(vec![bulk("a"), bulk("b"), bulk("c")])

@@ -67,23 +67,6 @@ fn simple(s: &str) -> Frame {
     Frame::Simple(s.into())
 }
 
-/// Polls `cond` until it holds (2 s at most).
-fn wait_for(mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while !cond() {
-        assert!(Instant::now() < deadline, "condition not reached");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-fn debug_server() -> ServerHandle {
-    Server::builder()
-        .port(0)
-        .config("enable-debug-command", "yes")
-        .start()
-        .expect("server starts")
-}
-
 #[test]
 fn client_list_line_has_redis_format() {
     let s = start();
@@ -315,7 +298,9 @@ fn pause_hides_expired_keys_without_deleting() {
     let s = start();
     assert_eq!(run(&s, &["SET", "k", "v", "PX", "1"]), ok());
     assert_eq!(run(&s, &["CLIENT", "PAUSE", "100000", "WRITE"]), ok());
-    wait_for(|| run(&s, &["GET", "k"]) == Frame::Null);
+    wait_within("the key to expire", Duration::from_secs(2), || {
+        run(&s, &["GET", "k"]) == Frame::Null
+    });
     assert_eq!(run(&s, &["DBSIZE"]), int(1));
     assert_eq!(run(&s, &["CLIENT", "UNPAUSE"]), ok());
     assert_eq!(run(&s, &["GET", "k"]), Frame::Null);

@@ -6,76 +6,22 @@
 
 mod common;
 
-use common::{int, ok, run, wait_for};
+use common::{digest, int, ok, run, wait_for, TempDir};
 use snapcache::persistence::rdb::{self, Encodings, LoadOptions};
-use snapcache::{Config, Frame, Server, ServerHandle};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use snapcache::{Config, Frame, ServerHandle};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "snapcache-forkless-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("temp dir");
-        TempDir(p)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn dump(&self) -> PathBuf {
-        self.0.join("dump.rdb")
-    }
-
-    fn temp_files(&self) -> Vec<String> {
-        std::fs::read_dir(&self.0)
-            .expect("read dir")
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.starts_with("temp-"))
-            .collect()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn server_in(dir: &TempDir, extra: &[(&str, &str)]) -> ServerHandle {
-    let mut b = Server::builder()
-        .port(0)
-        .config("dir", dir.path().to_str().expect("utf-8 path"))
-        .config("save", "")
-        .config("enable-debug-command", "yes")
-        .config("enable-protected-configs", "yes");
-    for (k, v) in extra {
-        b = b.config(k, v);
-    }
-    b.start().expect("server starts")
-}
-
+/// One field of INFO (persistence and stats fields alike).
 fn info_field(s: &ServerHandle, field: &str) -> String {
-    let Frame::Bulk(text) = run(s, &["INFO", "everything"]) else {
-        panic!("INFO is a bulk string");
-    };
-    let text = String::from_utf8_lossy(&text).into_owned();
-    let prefix = format!("{field}:");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix).map(str::to_string))
-        .unwrap_or_else(|| panic!("INFO has no {field}"))
+    common::info_field(s, "everything", field)
+}
+
+/// A server on `dir` that saves only when told to.
+fn server_in(dir: &TempDir, extra: &[(&str, &str)]) -> ServerHandle {
+    common::server_in(dir, &[&[("save", "")], extra].concat())
 }
 
 fn in_progress(s: &ServerHandle) -> bool {
@@ -84,13 +30,6 @@ fn in_progress(s: &ServerHandle) -> bool {
 
 fn wait_bgsave(s: &ServerHandle) {
     wait_for("the background save", || !in_progress(s));
-}
-
-fn digest(s: &ServerHandle) -> String {
-    match run(s, &["DEBUG", "DIGEST"]) {
-        Frame::Simple(d) => d,
-        other => panic!("DEBUG DIGEST replied {other:?}"),
-    }
 }
 
 fn started() -> Frame {

@@ -4,80 +4,18 @@
 
 mod common;
 
-use common::{bulk, err, int, ok, run, wait_within, Conn};
-use snapcache::{Frame, Server, ServerHandle};
-use std::path::{Path, PathBuf};
+use common::{bulk, digest, err, int, ok, run, server_in, wait_within, Conn, TempDir};
+use snapcache::{Frame, ServerHandle};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static N: AtomicU32 = AtomicU32::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "snapcache-persist-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("temp dir");
-        TempDir(p)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn dump(&self) -> PathBuf {
-        self.0.join("dump.rdb")
-    }
-
-    /// Names of `temp-*.rdb` files in the directory.
-    fn temp_files(&self) -> Vec<String> {
-        std::fs::read_dir(&self.0)
-            .expect("read dir")
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.starts_with("temp-"))
-            .collect()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn server_in(dir: &TempDir, extra: &[(&str, &str)]) -> ServerHandle {
-    let mut b = Server::builder()
-        .port(0)
-        .config("dir", dir.path().to_str().expect("utf-8 path"))
-        .config("enable-debug-command", "yes")
-        .config("enable-protected-configs", "yes");
-    for (k, v) in extra {
-        b = b.config(k, v);
-    }
-    b.start().expect("server starts")
+/// One field of INFO (persistence and stats fields alike).
+fn info_field(s: &ServerHandle, field: &str) -> String {
+    common::info_field(s, "everything", field)
 }
 
 fn wait_for(what: &str, f: impl FnMut() -> bool) {
     wait_within(what, Duration::from_secs(10), f)
-}
-
-/// One field of INFO persistence (or stats).
-fn info_field(s: &ServerHandle, field: &str) -> String {
-    let Frame::Bulk(text) = run(s, &["INFO", "everything"]) else {
-        panic!("INFO is a bulk string");
-    };
-    let text = String::from_utf8_lossy(&text).into_owned();
-    let prefix = format!("{field}:");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix).map(str::to_string))
-        .unwrap_or_else(|| panic!("INFO has no {field}"))
 }
 
 fn wait_loaded(s: &ServerHandle) {
@@ -88,10 +26,6 @@ fn wait_bgsave(s: &ServerHandle) {
     wait_for("the background save", || {
         info_field(s, "rdb_bgsave_in_progress") == "0"
     });
-}
-
-fn digest(s: &ServerHandle) -> Frame {
-    run(s, &["DEBUG", "DIGEST"])
 }
 
 /// Keys of every type, some with a deadline, in two databases.

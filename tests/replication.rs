@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use snapcache::{Frame, Server, ServerHandle};
+use snapcache::{Frame, ServerHandle};
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpStream;
 use std::path::Path;
@@ -139,16 +139,6 @@ fn writes_replay_in_their_deterministic_form() {
     s.shutdown().unwrap();
 }
 
-fn info_field(s: &ServerHandle, field: &str) -> String {
-    let Frame::Bulk(b) = run(s, &["INFO", "replication"]) else {
-        panic!("INFO is a bulk")
-    };
-    let text = String::from_utf8_lossy(&b).into_owned();
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
-        .unwrap_or_default()
-}
-
 #[test]
 fn a_replica_follows_its_primary() {
     let p = start();
@@ -157,8 +147,10 @@ fn a_replica_follows_its_primary() {
     let r = start();
     let port = p.addr().port().to_string();
     assert_eq!(run(&r, &["REPLICAOF", "127.0.0.1", &port]), ok());
-    wait_for("the link", || info_field(&r, "master_link_status") == "up");
-    assert_eq!(info_field(&r, "role"), "slave");
+    wait_for("the link", || {
+        info_field(&r, "replication", "master_link_status") == "up"
+    });
+    assert_eq!(info_field(&r, "replication", "role"), "slave");
     assert_eq!(run(&r, &["GET", "before"]), bulk("1"));
     assert_eq!(
         run(&r, &["LRANGE", "list", "0", "-1"]),
@@ -174,7 +166,7 @@ fn a_replica_follows_its_primary() {
         run(&r, &["PEXPIRETIME", "after"]),
         run(&p, &["PEXPIRETIME", "after"])
     );
-    assert_eq!(info_field(&p, "connected_slaves"), "1");
+    assert_eq!(info_field(&p, "replication", "connected_slaves"), "1");
 
     // A read-only replica refuses writes; WAIT is refused on replicas.
     assert_eq!(
@@ -187,7 +179,7 @@ fn a_replica_follows_its_primary() {
 
     // Promoted, it keeps its data and takes writes.
     assert_eq!(run(&r, &["REPLICAOF", "NO", "ONE"]), ok());
-    assert_eq!(info_field(&r, "role"), "master");
+    assert_eq!(info_field(&r, "replication", "role"), "master");
     assert_eq!(run(&r, &["SET", "x", "1"]), ok());
     assert_eq!(run(&r, &["GET", "after"]), bulk("2"));
     r.shutdown().unwrap();
@@ -224,28 +216,7 @@ fn min_replicas_to_write_refuses_writes_without_replicas() {
 struct Redis {
     child: Child,
     port: u16,
-    _dir: tempdir::Dir,
-}
-
-mod tempdir {
-    pub struct Dir(pub std::path::PathBuf);
-    impl Dir {
-        pub fn new(tag: &str) -> Dir {
-            let p = std::env::temp_dir().join(format!(
-                "snapcache-{tag}-{}-{:?}",
-                std::process::id(),
-                std::thread::current().id()
-            ));
-            let _ = std::fs::remove_dir_all(&p);
-            std::fs::create_dir_all(&p).expect("temp dir");
-            Dir(p)
-        }
-    }
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+    _dir: TempDir,
 }
 
 fn free_port() -> u16 {
@@ -263,7 +234,7 @@ impl Redis {
             eprintln!("skipping: {bin} is not installed (scripts/setup.sh installs it)");
             return None;
         }
-        let dir = tempdir::Dir::new("redis");
+        let dir = TempDir::new("redis");
         let port = free_port();
         let child = Command::new(bin)
             .args([
@@ -352,21 +323,6 @@ impl Drop for Redis {
     }
 }
 
-fn debug_server() -> ServerHandle {
-    Server::builder()
-        .port(0)
-        .config("enable-debug-command", "yes")
-        .start()
-        .expect("server starts")
-}
-
-fn digest(s: &ServerHandle) -> String {
-    match run(s, &["DEBUG", "DIGEST"]) {
-        Frame::Simple(d) => d,
-        other => panic!("DEBUG DIGEST replied {other:?}"),
-    }
-}
-
 #[test]
 fn real_redis_replicates_from_snapcache() {
     let p = debug_server();
@@ -404,7 +360,9 @@ fn snapcache_replicates_from_real_redis() {
         run(&r, &["REPLICAOF", "127.0.0.1", &redis.port.to_string()]),
         ok()
     );
-    wait_for("the link", || info_field(&r, "master_link_status") == "up");
+    wait_for("the link", || {
+        info_field(&r, "replication", "master_link_status") == "up"
+    });
     assert_eq!(run(&r, &["GET", "k"]), bulk("v"));
     assert_eq!(run(&r, &["SCARD", "s"]), int(2));
     redis.cmd(&["SET", "later", "x"]);

@@ -5,8 +5,8 @@
 
 mod common;
 use common::*;
-use snapcache::{Frame, ServerHandle};
-use std::time::{Duration, Instant};
+use snapcache::ServerHandle;
+use std::time::Duration;
 
 /// `>2 invalidate [keys]`.
 fn invalidate(keys: &[&str]) -> String {
@@ -54,25 +54,6 @@ fn redirect_subscriber(s: &ServerHandle) -> (Conn, i64) {
         "*3\r\n$9\r\nsubscribe\r\n$20\r\n__redis__:invalidate\r\n:1\r\n",
     );
     (r, id)
-}
-
-fn info_field(s: &ServerHandle, section: &str, field: &str) -> String {
-    let Frame::Bulk(text) = run(s, &["INFO", section]) else {
-        panic!("INFO replies with a bulk string");
-    };
-    let text = String::from_utf8_lossy(&text).into_owned();
-    let prefix = format!("{field}:");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix).map(str::to_string))
-        .unwrap_or_else(|| panic!("no {field} in INFO {section}"))
-}
-
-fn wait_for(mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !cond() {
-        assert!(Instant::now() < deadline, "condition not reached");
-        std::thread::yield_now();
-    }
 }
 
 #[test]
@@ -139,7 +120,9 @@ fn broken_redirect_is_reported_to_a_resp3_client() {
     );
     c.call(&["GET", "k"], "_\r\n");
     drop(r);
-    wait_for(|| info_field(&s, "clients", "connected_clients") == "2");
+    wait_within("the redirect client to go", Duration::from_secs(5), || {
+        info_field(&s, "clients", "connected_clients") == "2"
+    });
     assert_eq!(run(&s, &["SET", "k", "v"]), ok());
     c.expect(&format!(">2\r\n$21\r\ntracking-redir-broken\r\n:{rid}\r\n"));
     c.call(

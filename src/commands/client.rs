@@ -8,7 +8,7 @@ use bytes::Bytes;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use super::connection::{valid_client_name, BAD_CLIENT_NAME};
+use super::connection::set_client_name;
 use super::is;
 use super::keys::reply_help;
 use crate::dispatch::{acl, errors, flags as f, CommandSpec, Keys};
@@ -66,47 +66,30 @@ pub fn subcommand_syntax_error(args: &[Bytes]) -> String {
     )
 }
 
+/// The flags whose condition holds, in the table's order.
+fn flags_on<T: Copy>(table: &[(bool, T)]) -> impl Iterator<Item = T> + '_ {
+    table.iter().filter(|(on, _)| *on).map(|&(_, flag)| flag)
+}
+
 /// The flags letters of CLIENT LIST, in Redis's order.
 fn flag_letters(c: &Client) -> String {
-    let mut s = String::new();
-    if c.monitor {
-        s.push('O');
-    } else if c.kind == ClientKind::Replica {
-        s.push('S');
-    }
-    if c.kind == ClientKind::Primary {
-        s.push('M');
-    }
-    if c.subscriptions > 0 || c.kind == ClientKind::PubSub {
-        s.push('P');
-    }
-    if c.multi.is_some() {
-        s.push('x');
-    }
-    if c.blocked.is_some() {
-        s.push('b');
-    }
-    if c.tracking.on {
-        s.push('t');
-    }
-    if c.tracking.broken_redirect {
-        s.push('R');
-    }
-    if c.tracking.bcast {
-        s.push('B');
-    }
-    if c.dirty_cas {
-        s.push('d');
-    }
-    if c.close_after_reply {
-        s.push('c');
-    }
-    if c.close_asap {
-        s.push('A');
-    }
-    if c.no_evict {
-        s.push('e');
-    }
+    let t = &c.tracking;
+    let mut s: String = flags_on(&[
+        (c.monitor, 'O'),
+        (!c.monitor && c.kind == ClientKind::Replica, 'S'),
+        (c.kind == ClientKind::Primary, 'M'),
+        (c.subscriptions > 0 || c.kind == ClientKind::PubSub, 'P'),
+        (c.multi.is_some(), 'x'),
+        (c.blocked.is_some(), 'b'),
+        (t.on, 't'),
+        (t.broken_redirect, 'R'),
+        (t.bcast, 'B'),
+        (c.dirty_cas, 'd'),
+        (c.close_after_reply, 'c'),
+        (c.close_asap, 'A'),
+        (c.no_evict, 'e'),
+    ])
+    .collect();
     if s.is_empty() {
         s.push('N');
     }
@@ -387,17 +370,10 @@ fn kill_client(e: &mut Engine, victim: &mut Client) {
 
 /// CLIENT SETNAME connection-name
 fn client_setname(_e: &mut Engine, c: &mut Client, args: &[Bytes]) {
-    let name = &args[2];
-    if !valid_client_name(name) {
-        c.reply().error(BAD_CLIENT_NAME);
-        return;
+    match set_client_name(c, &args[2]) {
+        Ok(()) => c.reply().ok(),
+        Err(msg) => c.reply().error(msg),
     }
-    c.name = if name.is_empty() {
-        None
-    } else {
-        Some(name.clone())
-    };
-    c.reply().ok();
 }
 
 /// CLIENT GETNAME
@@ -648,28 +624,18 @@ fn client_getredir(_e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
 /// CLIENT TRACKINGINFO
 fn client_trackinginfo(_e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
     let t = &c.tracking;
-    let mut flags: Vec<&str> = vec![if t.on { "on" } else { "off" }];
-    if t.bcast {
-        flags.push("bcast");
-    }
-    if t.optin {
-        flags.push("optin");
-        if t.caching {
-            flags.push("caching-yes");
-        }
-    }
-    if t.optout {
-        flags.push("optout");
-        if t.caching {
-            flags.push("caching-no");
-        }
-    }
-    if t.noloop {
-        flags.push("noloop");
-    }
-    if t.broken_redirect {
-        flags.push("broken_redirect");
-    }
+    let flags: Vec<&str> = flags_on(&[
+        (t.on, "on"),
+        (!t.on, "off"),
+        (t.bcast, "bcast"),
+        (t.optin, "optin"),
+        (t.optin && t.caching, "caching-yes"),
+        (t.optout, "optout"),
+        (t.optout && t.caching, "caching-no"),
+        (t.noloop, "noloop"),
+        (t.broken_redirect, "broken_redirect"),
+    ])
+    .collect();
     let redirect = redirect_id(c);
     let prefixes: Vec<Bytes> = c.tracking.prefixes.iter().cloned().collect();
     let mut out = c.reply();

@@ -110,12 +110,22 @@ fn select(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     }
 }
 
-/// Validates a client name as CLIENT SETNAME does.
-pub fn valid_client_name(name: &[u8]) -> bool {
-    name.iter().all(|&b| (b'!'..=b'~').contains(&b))
+/// Names the client as CLIENT SETNAME and HELLO SETNAME do (an empty name
+/// removes it), or returns the error for a name with spaces, newlines or
+/// special characters.
+pub fn set_client_name(c: &mut Client, name: &Bytes) -> Result<(), &'static str> {
+    if !name.iter().all(|&b| (b'!'..=b'~').contains(&b)) {
+        return Err(BAD_CLIENT_NAME);
+    }
+    c.name = if name.is_empty() {
+        None
+    } else {
+        Some(name.clone())
+    };
+    Ok(())
 }
 
-pub const BAD_CLIENT_NAME: &str =
+const BAD_CLIENT_NAME: &str =
     "ERR Client names cannot contain spaces, newlines or special characters.";
 
 /// HELLO [protover [AUTH username password] [SETNAME clientname]]
@@ -170,15 +180,10 @@ fn hello(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         return;
     }
     if let Some(name) = setname {
-        if !valid_client_name(name) {
-            c.reply().error(BAD_CLIENT_NAME);
+        if let Err(msg) = set_client_name(c, name) {
+            c.reply().error(msg);
             return;
         }
-        c.name = if name.is_empty() {
-            None
-        } else {
-            Some(name.clone())
-        };
     }
     if let Some(v) = ver {
         c.proto = if v == 3 { Proto::Resp3 } else { Proto::Resp2 };

@@ -643,7 +643,7 @@ fn mpop_generic(
         }
     }
     match timeout {
-        Some(t) if !c.deny_blocking => e.block(
+        Some(t) => e.block(
             c,
             keys.to_vec(),
             t,
@@ -651,7 +651,7 @@ fn mpop_generic(
             TimeoutReply::NullArray,
             args,
         ),
-        _ => c.reply().null_array(),
+        None => c.reply().null_array(),
     }
 }
 
@@ -689,10 +689,6 @@ fn bpop_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], end: End) {
                 return;
             }
         }
-    }
-    if c.deny_blocking {
-        c.reply().null_array();
-        return;
     }
     e.block(
         c,
@@ -742,7 +738,6 @@ fn bmove_generic(
             }
             move_generic(e, c, src, dst, from, to)
         }
-        Ok(None) if c.deny_blocking => c.reply().null(),
         Ok(None) => {
             let key = Bytes::copy_from_slice(src);
             e.block(c, vec![key], timeout, Kind::List, TimeoutReply::Null, args);

@@ -17,7 +17,7 @@ use crate::keyspace::Kind;
 use crate::persistence::rdb;
 use crate::server::blocking::TimeoutReply;
 use crate::server::client::{Client, ClientKind, ReplyMode};
-use crate::server::propagate::encode_command;
+use crate::server::replica::ack_frame;
 use crate::server::Engine;
 use crate::util::num;
 
@@ -99,15 +99,7 @@ fn replconf(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
             // goes out although replies to the primary are off.
             let off = e.repl.primary.as_ref().map_or(0, |p| p.offset);
             let start = c.out.len();
-            let off = off.to_string();
-            encode_command(
-                &[
-                    Bytes::from_static(b"REPLCONF"),
-                    Bytes::from_static(b"ACK"),
-                    Bytes::from(off),
-                ],
-                &mut c.out,
-            );
+            c.out.extend_from_slice(&ack_frame(off));
             let end = c.out.len();
             c.push_spans.push((start, end));
             return;

@@ -124,6 +124,63 @@ fn arg_interval(c: &mut Client, a: &[u8], missing_seq: u64) -> Option<(StreamId,
     }
 }
 
+/// Which end of an XRANGE-style interval an argument gives.
+#[derive(Clone, Copy)]
+enum Bound {
+    /// `-`, `<ms>` (meaning `<ms>-0`), an ID, or `(id` for the one after.
+    Start,
+    /// `+`, `<ms>` (meaning its last sequence), an ID, or `(id` for the one
+    /// before.
+    End,
+}
+
+/// An interval's first or last ID, an exclusive bound made inclusive.
+fn arg_bound(c: &mut Client, a: &[u8], bound: Bound) -> Option<StreamId> {
+    let (missing_seq, step, error): (_, fn(StreamId) -> Option<StreamId>, _) = match bound {
+        Bound::Start => (0, StreamId::incr, "ERR invalid start ID for the interval"),
+        Bound::End => (
+            u64::MAX,
+            StreamId::decr,
+            "ERR invalid end ID for the interval",
+        ),
+    };
+    let (id, exclusive) = arg_interval(c, a, missing_seq)?;
+    if !exclusive {
+        return Some(id);
+    }
+    let inclusive = step(id);
+    if inclusive.is_none() {
+        c.reply().error(error);
+    }
+    inclusive
+}
+
+/// Strict IDs (no `-`, `+` or `*`), one an argument.
+fn arg_ids(c: &mut Client, args: &[Bytes]) -> Option<Vec<StreamId>> {
+    let mut ids = Vec::with_capacity(args.len());
+    for a in args {
+        ids.push(arg_id(c, a, 0, true)?);
+    }
+    Some(ids)
+}
+
+/// What a lookup found, or None once the client has its reply: the
+/// lookup's own (WRONGTYPE) or, when nothing was found, `missing`'s.
+fn found_or<T>(
+    found: Result<Option<T>, ()>,
+    c: &mut Client,
+    missing: impl FnOnce(&mut Out),
+) -> Option<T> {
+    match found {
+        Err(()) => None,
+        Ok(None) => {
+            missing(&mut c.reply());
+            None
+        }
+        Ok(Some(v)) => Some(v),
+    }
+}
+
 fn arg_ll(c: &mut Client, a: &[u8], msg: Option<&str>) -> Option<i64> {
     match num::string2ll(a) {
         Some(n) => Some(n),
@@ -400,13 +457,8 @@ fn xtrim(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     };
     let dbi = c.db;
     let key = &args[1];
-    let s = match stream_write(e, c, key) {
-        Err(()) => return,
-        Ok(None) => {
-            c.reply().int(0);
-            return;
-        }
-        Ok(Some(s)) => s,
+    let Some(s) = found_or(stream_write(e, c, key), c, |o| o.int(0)) else {
+        return;
     };
     let deleted = s.trim(a.trim);
     if deleted > 0 {
@@ -431,30 +483,12 @@ fn range_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], rev: bool) {
     } else {
         (&args[2], &args[3])
     };
-    let Some((mut start, sx)) = arg_interval(c, sa, 0) else {
+    let Some(start) = arg_bound(c, sa, Bound::Start) else {
         return;
     };
-    if sx {
-        match start.incr() {
-            Some(id) => start = id,
-            None => {
-                c.reply().error("ERR invalid start ID for the interval");
-                return;
-            }
-        }
-    }
-    let Some((mut end, ex)) = arg_interval(c, ea, u64::MAX) else {
+    let Some(end) = arg_bound(c, ea, Bound::End) else {
         return;
     };
-    if ex {
-        match end.decr() {
-            Some(id) => end = id,
-            None => {
-                c.reply().error("ERR invalid end ID for the interval");
-                return;
-            }
-        }
-    }
     let mut count: i64 = -1;
     let mut j = 4;
     while j < args.len() {
@@ -470,13 +504,8 @@ fn range_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], rev: bool) {
         }
         j += 1;
     }
-    let s = match stream_read(e, c, &args[1]) {
-        Err(()) => return,
-        Ok(None) => {
-            c.reply().array(0);
-            return;
-        }
-        Ok(Some(s)) => s,
+    let Some(s) = found_or(stream_read(e, c, &args[1]), c, |o| o.array(0)) else {
+        return;
     };
     if count == 0 {
         c.reply().null_array();
@@ -508,21 +537,12 @@ fn xlen(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
 fn xdel(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     let dbi = c.db;
     let key = &args[1];
-    match stream_write(e, c, key) {
-        Err(()) => return,
-        Ok(None) => {
-            c.reply().int(0);
-            return;
-        }
-        Ok(Some(_)) => {}
+    if found_or(stream_write(e, c, key), c, |o| o.int(0)).is_none() {
+        return;
     }
-    let mut ids = Vec::with_capacity(args.len() - 2);
-    for a in &args[2..] {
-        let Some(id) = arg_id(c, a, 0, true) else {
-            return;
-        };
-        ids.push(id);
-    }
+    let Some(ids) = arg_ids(c, &args[2..]) else {
+        return;
+    };
     let s = stream_peek(e, dbi, key).expect("looked up");
     let mut deleted = 0u64;
     let mut first_entry = false;
@@ -788,10 +808,8 @@ fn read_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], group_mode: bool
         return;
     }
     if timeout.is_some() || rerun {
-        if c.deny_blocking && !rerun {
-            c.reply().null_array();
-            return;
-        }
+        // A client served again blocked before, so it may block (a client
+        // that may not, inside EXEC, gets the timeout's reply at once).
         let argv = rewrite_ids(args, streams_arg, nstreams, &ids, group_mode);
         return reblock(e, c, &argv, timeout);
     }
@@ -1207,13 +1225,8 @@ fn xsetid(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     }
     let dbi = c.db;
     let key = &args[1];
-    let s = match stream_write(e, c, key) {
-        Err(()) => return,
-        Ok(None) => {
-            c.reply().error(errors::NO_SUCH_KEY);
-            return;
-        }
-        Ok(Some(s)) => s,
+    let Some(s) = found_or(stream_write(e, c, key), c, no_such_key) else {
+        return;
     };
     if s.length > 0 {
         let max = s.last_valid_id().unwrap_or(StreamId::MIN);
@@ -1254,32 +1267,38 @@ fn group_of<'a>(
     Ok(s.filter(|s| s.groups.contains_key(g)))
 }
 
-fn nogroup(c: &mut Client, key: &[u8], g: &[u8]) {
-    c.reply().error(&format!(
-        "NOGROUP No such key '{}' or consumer group '{}'",
-        lossy(key),
-        lossy(g)
-    ));
+/// [`group_of`] replying with the NOGROUP error when there is no such
+/// key or group.
+fn existing_group<'a>(
+    e: &'a mut Engine,
+    c: &mut Client,
+    key: &[u8],
+    g: &[u8],
+) -> Option<&'a mut Stream> {
+    let found = group_of(e, c, key, g, Access::Read);
+    found_or(found, c, |o| {
+        o.error(&format!(
+            "NOGROUP No such key '{}' or consumer group '{}'",
+            lossy(key),
+            lossy(g)
+        ))
+    })
+}
+
+fn no_such_key(out: &mut Out) {
+    out.error(errors::NO_SUCH_KEY);
 }
 
 /// XACK key group id [id ...]
 fn xack(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     let key = &args[1];
-    match group_of(e, c, key, &args[2], Access::Read) {
-        Err(()) => return,
-        Ok(None) => {
-            c.reply().int(0);
-            return;
-        }
-        Ok(Some(_)) => {}
+    let group = group_of(e, c, key, &args[2], Access::Read);
+    if found_or(group, c, |o| o.int(0)).is_none() {
+        return;
     }
-    let mut ids = Vec::with_capacity(args.len() - 3);
-    for a in &args[3..] {
-        let Some(id) = arg_id(c, a, 0, true) else {
-            return;
-        };
-        ids.push(id);
-    }
+    let Some(ids) = arg_ids(c, &args[3..]) else {
+        return;
+    };
     let s = stream_peek(e, c.db, key).expect("looked up");
     let g = s.groups.get_mut(&args[2][..]).expect("checked");
     let mut n = 0;
@@ -1322,45 +1341,22 @@ fn xpending(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
             return;
         };
         count = n.max(0);
-        let Some((s0, sx)) = arg_interval(c, &args[si], 0) else {
+        let Some(s0) = arg_bound(c, &args[si], Bound::Start) else {
             return;
         };
         start = s0;
-        if sx {
-            match start.incr() {
-                Some(id) => start = id,
-                None => {
-                    c.reply().error("ERR invalid start ID for the interval");
-                    return;
-                }
-            }
-        }
-        let Some((e0, ex)) = arg_interval(c, &args[si + 1], u64::MAX) else {
+        let Some(e0) = arg_bound(c, &args[si + 1], Bound::End) else {
             return;
         };
         end = e0;
-        if ex {
-            match end.decr() {
-                Some(id) => end = id,
-                None => {
-                    c.reply().error("ERR invalid end ID for the interval");
-                    return;
-                }
-            }
-        }
         if si + 3 < argc {
             consumer = Some(&args[si + 3]);
         }
     }
     let key = &args[1];
     let gname = &args[2];
-    let s = match group_of(e, c, key, gname, Access::Read) {
-        Err(()) => return,
-        Ok(None) => {
-            nogroup(c, key, gname);
-            return;
-        }
-        Ok(Some(s)) => s,
+    let Some(s) = existing_group(e, c, key, gname) else {
+        return;
     };
     let g = &s.groups[&gname[..]];
     let mut out = c.reply();
@@ -1462,17 +1458,106 @@ fn claim_to(g: &mut Group, id: StreamId, name: &[u8], now: i64, created: &mut bo
     }
 }
 
+/// What XCLAIM and XAUTOCLAIM do to the pending entries of a group taken
+/// out of its stream, counted and replicated (as XCLAIMs) when done.
+struct Claims<'a> {
+    key: &'a [u8],
+    gname: &'a [u8],
+    /// The claiming consumer.
+    name: &'a [u8],
+    now: i64,
+    propagating: bool,
+    props: Vec<Vec<Bytes>>,
+    /// Whether the claiming consumer was created.
+    created: bool,
+    dirty: u64,
+}
+
+impl<'a> Claims<'a> {
+    fn new(e: &Engine, key: &'a [u8], gname: &'a [u8], name: &'a [u8], now: i64) -> Self {
+        Claims {
+            key,
+            gname,
+            name,
+            now,
+            propagating: e.propagating(),
+            props: Vec::new(),
+            created: false,
+            dirty: 0,
+        }
+    }
+
+    /// Drops the pending entry of `id`, gone from the stream; replicas
+    /// drop it on an XCLAIM of it to its owner.
+    fn drop_deleted(&mut self, g: &mut Group, id: StreamId) {
+        if self.propagating {
+            let nack = g.pel.get(&id).expect("pending");
+            self.props.push(xclaim_argv(
+                self.key,
+                self.gname,
+                nack.consumer.as_deref().unwrap_or(b""),
+                id,
+                nack.delivery_time,
+                nack.delivery_count,
+                g.last_id,
+            ));
+        }
+        self.dirty += 1;
+        g.ack(id);
+    }
+
+    /// Moves pending entry `id` to the claiming consumer, delivered at
+    /// `delivery_time`; its delivery count becomes `retrycount` when
+    /// given, else one more unless JUSTID.
+    fn claim(
+        &mut self,
+        g: &mut Group,
+        id: StreamId,
+        delivery_time: i64,
+        retrycount: Option<u64>,
+        justid: bool,
+    ) {
+        claim_to(g, id, self.name, self.now, &mut self.created);
+        let nack = g.pel.get_mut(&id).expect("pending");
+        nack.delivery_time = delivery_time;
+        if let Some(n) = retrycount {
+            nack.delivery_count = n;
+        } else if !justid {
+            nack.delivery_count += 1;
+        }
+        if self.propagating {
+            let (dt, dc) = (nack.delivery_time, nack.delivery_count);
+            let argv = xclaim_argv(self.key, self.gname, self.name, id, dt, dc, g.last_id);
+            self.props.push(argv);
+        }
+        self.dirty += 1;
+    }
+
+    /// The claiming consumer was active now.
+    fn seen(&self, g: &mut Group) {
+        if let Some(cons) = g.consumers.get_mut(self.name) {
+            cons.seen_time = self.now;
+        }
+    }
+
+    /// Counts and replicates the claims, the group back in its stream.
+    fn finish(self, e: &mut Engine, c: &mut Client, dbi: usize) {
+        e.dirty += self.dirty + self.created as u64;
+        if self.created {
+            notify(e, c, class::STREAM, "xgroup-createconsumer", dbi, self.key);
+        }
+        for p in self.props {
+            e.also_propagate(dbi, p);
+        }
+    }
+}
+
 /// XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME unix-time-milliseconds] [RETRYCOUNT count] [FORCE] [JUSTID] [LASTID lastid]
 fn xclaim(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     let key = &args[1];
     let gname = &args[2];
-    match group_of(e, c, key, gname, Access::Read) {
-        Err(()) => return,
-        Ok(None) => {
-            nogroup(c, key, gname);
-            return;
-        }
-        Ok(Some(_)) => {}
+    if existing_group(e, c, key, gname).is_none() {
+        return;
     }
     let Some(minidle) = arg_ll(
         c,
@@ -1504,36 +1589,21 @@ fn xclaim(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
             force = true;
         } else if is(opt, "justid") {
             justid = true;
-        } else if is(opt, "idle") && more > 0 {
+        } else if let Some(what) = ["IDLE", "TIME", "RETRYCOUNT"]
+            .into_iter()
+            .find(|w| more > 0 && is(opt, w))
+        {
             j += 1;
-            let Some(n) = arg_ll(
-                c,
-                &args[j],
-                Some("ERR Invalid IDLE option argument for XCLAIM"),
-            ) else {
+            let Some(n) = num::string2ll(&args[j]) else {
+                c.reply()
+                    .error(&format!("ERR Invalid {what} option argument for XCLAIM"));
                 return;
             };
-            deliverytime = now.wrapping_sub(n);
-        } else if is(opt, "time") && more > 0 {
-            j += 1;
-            let Some(n) = arg_ll(
-                c,
-                &args[j],
-                Some("ERR Invalid TIME option argument for XCLAIM"),
-            ) else {
-                return;
-            };
-            deliverytime = n;
-        } else if is(opt, "retrycount") && more > 0 {
-            j += 1;
-            let Some(n) = arg_ll(
-                c,
-                &args[j],
-                Some("ERR Invalid RETRYCOUNT option argument for XCLAIM"),
-            ) else {
-                return;
-            };
-            retrycount = n;
+            match what {
+                "IDLE" => deliverytime = now.wrapping_sub(n),
+                "TIME" => deliverytime = n,
+                _ => retrycount = n,
+            }
         } else if is(opt, "lastid") && more > 0 {
             j += 1;
             let Some(id) = arg_id(c, &args[j], 0, true) else {
@@ -1549,8 +1619,7 @@ fn xclaim(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     }
     e.prevent_propagation();
     let dbi = c.db;
-    let propagating = e.propagating();
-    let name = &args[3];
+    let mut claims = Claims::new(e, key, gname, &args[3], now);
     let s = stream_peek(e, dbi, key).expect("looked up");
     let mut g = s.groups.remove(&gname[..]).expect("checked");
     let mut propagate_last = false;
@@ -1565,9 +1634,6 @@ fn xclaim(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     } else {
         deliverytime = now;
     }
-    let mut props = Vec::new();
-    let mut created = false;
-    let mut dirty = 0u64;
     let mut out = c.reply();
     let d = out.deferred();
     let mut n = 0usize;
@@ -1575,21 +1641,8 @@ fn xclaim(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         let has_nack = g.pel.contains_key(&id);
         if !s.exists(id) {
             if has_nack {
-                let nack = g.pel.get(&id).expect("has").clone();
-                if propagating {
-                    props.push(xclaim_argv(
-                        key,
-                        gname,
-                        nack.consumer.as_deref().unwrap_or(b""),
-                        id,
-                        nack.delivery_time,
-                        nack.delivery_count,
-                        g.last_id,
-                    ));
-                }
+                claims.drop_deleted(&mut g, id);
                 propagate_last = false;
-                dirty += 1;
-                g.ack(id);
             }
             continue;
         }
@@ -1612,45 +1665,26 @@ fn xclaim(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         {
             continue;
         }
-        claim_to(&mut g, id, name, now, &mut created);
-        let nack = g.pel.get_mut(&id).expect("pending");
-        nack.delivery_time = deliverytime;
-        if retrycount >= 0 {
-            nack.delivery_count = retrycount as u64;
-        } else if !justid {
-            nack.delivery_count += 1;
-        }
-        let (dt, dc) = (nack.delivery_time, nack.delivery_count);
+        let retrycount = u64::try_from(retrycount).ok();
+        claims.claim(&mut g, id, deliverytime, retrycount, justid);
         if justid {
             reply_id(&mut out, id);
         } else if !reply_one(&mut out, s, id) {
             out.null_array();
         }
         n += 1;
-        if propagating {
-            props.push(xclaim_argv(key, gname, name, id, dt, dc, g.last_id));
-        }
         propagate_last = false;
-        dirty += 1;
     }
-    if let Some(cons) = g.consumers.get_mut(&name[..]) {
-        cons.seen_time = now;
-    }
+    claims.seen(&mut g);
     if propagate_last {
-        if propagating {
-            props.push(setid_argv(key, gname, &g));
+        if claims.propagating {
+            claims.props.push(setid_argv(key, gname, &g));
         }
-        dirty += 1;
+        claims.dirty += 1;
     }
     out.finish_array(d, n);
     s.groups.insert(gname.to_vec(), g);
-    e.dirty += dirty + created as u64;
-    if created {
-        notify(e, c, class::STREAM, "xgroup-createconsumer", dbi, key);
-    }
-    for p in props {
-        e.also_propagate(dbi, p);
-    }
+    claims.finish(e, c, dbi);
 }
 
 /// XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]
@@ -1663,18 +1697,9 @@ fn xautoclaim(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         return;
     };
     let minidle = minidle.max(0);
-    let Some((mut start, sx)) = arg_interval(c, &args[5], 0) else {
+    let Some(start) = arg_bound(c, &args[5], Bound::Start) else {
         return;
     };
-    if sx {
-        match start.incr() {
-            Some(id) => start = id,
-            None => {
-                c.reply().error("ERR invalid start ID for the interval");
-                return;
-            }
-        }
-    }
     let mut count: i64 = 100;
     let mut justid = false;
     let mut j = 6;
@@ -1700,26 +1725,17 @@ fn xautoclaim(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     }
     let key = &args[1];
     let gname = &args[2];
-    match group_of(e, c, key, gname, Access::Read) {
-        Err(()) => return,
-        Ok(None) => {
-            nogroup(c, key, gname);
-            return;
-        }
-        Ok(Some(_)) => {}
+    if existing_group(e, c, key, gname).is_none() {
+        return;
     }
     e.prevent_propagation();
     let dbi = c.db;
-    let propagating = e.propagating();
-    let name = &args[3];
     let now = now_ms();
+    let mut claims = Claims::new(e, key, gname, &args[3], now);
     let s = stream_peek(e, dbi, key).expect("looked up");
     let mut g = s.groups.remove(&gname[..]).expect("checked");
     let mut attempts = count.saturating_mul(10);
     let mut deleted = Vec::new();
-    let mut props = Vec::new();
-    let mut created = false;
-    let mut dirty = 0u64;
     let mut claimed = Vec::new();
     let mut cursor = start;
     let next: Option<StreamId>;
@@ -1735,35 +1751,13 @@ fn xautoclaim(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         attempts -= 1;
         let following = id.incr();
         if !s.exists(id) {
-            if propagating {
-                props.push(xclaim_argv(
-                    key,
-                    gname,
-                    nack.consumer.as_deref().unwrap_or(b""),
-                    id,
-                    nack.delivery_time,
-                    nack.delivery_count,
-                    g.last_id,
-                ));
-            }
-            dirty += 1;
-            g.ack(id);
+            claims.drop_deleted(&mut g, id);
             deleted.push(id);
             count -= 1;
         } else if minidle == 0 || now.saturating_sub(nack.delivery_time) >= minidle {
-            claim_to(&mut g, id, name, now, &mut created);
-            let nack = g.pel.get_mut(&id).expect("pending");
-            nack.delivery_time = now;
-            if !justid {
-                nack.delivery_count += 1;
-            }
-            let (dt, dc) = (nack.delivery_time, nack.delivery_count);
+            claims.claim(&mut g, id, now, None, justid);
             claimed.push(id);
             count -= 1;
-            if propagating {
-                props.push(xclaim_argv(key, gname, name, id, dt, dc, g.last_id));
-            }
-            dirty += 1;
         }
         match following {
             Some(x) => cursor = x,
@@ -1788,17 +1782,9 @@ fn xautoclaim(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     for id in &deleted {
         reply_id(&mut out, *id);
     }
-    if let Some(cons) = g.consumers.get_mut(&name[..]) {
-        cons.seen_time = now;
-    }
+    claims.seen(&mut g);
     s.groups.insert(gname.to_vec(), g);
-    e.dirty += dirty + created as u64;
-    if created {
-        notify(e, c, class::STREAM, "xgroup-createconsumer", dbi, key);
-    }
-    for p in props {
-        e.also_propagate(dbi, p);
-    }
+    claims.finish(e, c, dbi);
 }
 
 // ---------------------------------------------------------------- XINFO
@@ -1834,13 +1820,8 @@ fn reply_entries_read(out: &mut Out, g: &Group) {
 
 /// XINFO CONSUMERS key group
 fn xinfo_consumers(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
-    let s = match stream_read(e, c, &args[2]) {
-        Err(()) => return,
-        Ok(None) => {
-            c.reply().error(errors::NO_SUCH_KEY);
-            return;
-        }
-        Ok(Some(s)) => s,
+    let Some(s) = found_or(stream_read(e, c, &args[2]), c, no_such_key) else {
+        return;
     };
     let Some(g) = s.groups.get(&args[3][..]) else {
         c.reply().error(&format!(
@@ -1866,13 +1847,8 @@ fn xinfo_consumers(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
 
 /// XINFO GROUPS key
 fn xinfo_groups(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
-    let s = match stream_read(e, c, &args[2]) {
-        Err(()) => return,
-        Ok(None) => {
-            c.reply().error(errors::NO_SUCH_KEY);
-            return;
-        }
-        Ok(Some(s)) => s,
+    let Some(s) = found_or(stream_read(e, c, &args[2]), c, no_such_key) else {
+        return;
     };
     let mut out = c.reply();
     out.array(s.groups.len());
@@ -1936,13 +1912,8 @@ fn xinfo_stream(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
             count = if n < 0 { 10 } else { n };
         }
     }
-    let s = match stream_read(e, c, &args[2]) {
-        Err(()) => return,
-        Ok(None) => {
-            c.reply().error(errors::NO_SUCH_KEY);
-            return;
-        }
-        Ok(Some(s)) => s,
+    let Some(s) = found_or(stream_read(e, c, &args[2]), c, no_such_key) else {
+        return;
     };
     let count = count as usize;
     let mut out = c.reply();

@@ -962,10 +962,6 @@ fn bzpop_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], end: End) {
             }
         }
     }
-    if c.deny_blocking {
-        c.reply().null_array();
-        return;
-    }
     e.block(
         c,
         keys.to_vec(),

@@ -64,7 +64,9 @@ pub fn parse_timeout(c: &mut Client, a: &[u8]) -> Option<Option<Duration>> {
 }
 
 impl Engine {
-    /// Blocks `c` on `keys` of its current database.
+    /// Blocks `c` on `keys` of its current database, unless it may not
+    /// block (inside EXEC, or the AOF load's client): then it replies at
+    /// once what a timeout would.
     pub fn block(
         &mut self,
         c: &mut Client,
@@ -74,6 +76,10 @@ impl Engine {
         on_timeout: TimeoutReply,
         args: &[Bytes],
     ) {
+        if c.deny_blocking {
+            self.reply_unserved(c, on_timeout);
+            return;
+        }
         let db = c.db;
         for k in &keys {
             let q = self.blocking.entry((db, k.clone())).or_default();
@@ -94,6 +100,18 @@ impl Engine {
             on_timeout,
         });
         self.blocked_clients += 1;
+    }
+
+    /// The reply of a wait that ends without the client being served.
+    fn reply_unserved(&mut self, c: &mut Client, on_timeout: TimeoutReply) {
+        match on_timeout {
+            TimeoutReply::NullArray => c.reply().null_array(),
+            TimeoutReply::Null => c.reply().null(),
+            TimeoutReply::Acks(offset) => {
+                let n = self.count_acks(offset);
+                c.reply().int(n as i64);
+            }
+        }
     }
 
     /// Takes `c` off every key it waits on.
@@ -118,15 +136,10 @@ impl Engine {
             if let Some(stat) = self.cmd_stats.get_mut(b.cmd) {
                 stat.calls += 1;
             }
-            match b.on_timeout {
-                TimeoutReply::NullArray => c.reply().null_array(),
-                TimeoutReply::Null => c.reply().null(),
-                TimeoutReply::Acks(offset) => {
-                    let n = self.count_acks(offset);
-                    self.repl.waiting.retain(|&(id, _, _)| id != c.id);
-                    c.reply().int(n as i64);
-                }
+            if let TimeoutReply::Acks(_) = b.on_timeout {
+                self.repl.waiting.retain(|&(id, _, _)| id != c.id);
             }
+            self.reply_unserved(c, b.on_timeout);
         }
     }
 

@@ -172,15 +172,7 @@ impl Engine {
         p.last_ack = Instant::now();
         let (id, offset) = (p.client, p.offset);
         if let Some(c) = id.and_then(|id| self.clients.get_mut(&id)) {
-            let off = offset.to_string();
-            encode_command(
-                &[
-                    Bytes::from_static(b"REPLCONF"),
-                    Bytes::from_static(b"ACK"),
-                    Bytes::from(off),
-                ],
-                &mut c.out,
-            );
+            c.out.extend_from_slice(&ack_frame(offset));
             c.wake.notify_one();
         }
     }
@@ -223,6 +215,21 @@ async fn command(sock: &mut TcpStream, buf: &mut BytesMut, parts: &[&[u8]]) -> S
     encode_command(&argv, &mut out);
     sock.write_all(&out).await.map_err(|e| e.to_string())?;
     read_line(sock, buf).await
+}
+
+/// `REPLCONF ACK <offset>` as a replica sends it to its primary: once a
+/// second, and in answer to REPLCONF GETACK.
+pub fn ack_frame(offset: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode_command(
+        &[
+            Bytes::from_static(b"REPLCONF"),
+            Bytes::from_static(b"ACK"),
+            Bytes::from(offset.to_string()),
+        ],
+        &mut out,
+    );
+    out
 }
 
 /// Is `generation` still the wanted link? Returns the primary's address.
@@ -387,4 +394,17 @@ fn install_keyspace_done(e: &mut Engine, old: Keyspace) {
     let n = old.total_keys();
     e.dirty += 1;
     e.free_later(old, n);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ack_frame;
+
+    #[test]
+    fn ack_frame_is_a_replconf_ack_command() {
+        assert_eq!(
+            ack_frame(1234),
+            b"*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$4\r\n1234\r\n".to_vec()
+        );
+    }
 }
