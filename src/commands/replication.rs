@@ -206,7 +206,57 @@ fn wait(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     e.request_acks();
 }
 
+/// ROLE
+fn role(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
+    let mut r = c.reply();
+    match &e.repl.primary {
+        Some(p) => {
+            r.array(5);
+            r.bulk_str("slave");
+            r.bulk_str(&p.host);
+            r.int(i64::from(p.port));
+            r.bulk_str(p.state.role_name());
+            // Redis gives the primary client's offset, -1 without one.
+            r.int(if p.client.is_some() {
+                p.offset as i64
+            } else {
+                -1
+            });
+        }
+        None => {
+            r.array(3);
+            r.bulk_str("master");
+            r.int(e.repl.offset as i64);
+            let online: Vec<_> = e
+                .repl
+                .replicas
+                .iter()
+                .filter_map(|id| e.clients.get(id).map(|cl| (id, cl)))
+                .collect();
+            r.array(online.len());
+            for (id, cl) in online {
+                let ip = cl.addr.rsplit_once(':').map_or("", |(h, _)| h);
+                r.array(3);
+                r.bulk_str(ip);
+                r.bulk_int(i64::from(
+                    e.repl.replica_ports.get(id).copied().unwrap_or(0),
+                ));
+                r.bulk_int(e.repl.acks.get(id).copied().unwrap_or(0) as i64);
+            }
+        }
+    }
+}
+
 pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec::new(
+        "role",
+        1,
+        f::NOSCRIPT | f::LOADING | f::STALE | f::FAST,
+        acl::ADMIN | acl::FAST | acl::DANGEROUS,
+        Keys::NONE,
+        role,
+    )
+    .group("server"),
     CommandSpec::new(
         "replicaof",
         3,

@@ -29,10 +29,37 @@ use crate::persistence::rdb::{self, Encodings, LoadOptions};
 pub enum LinkState {
     /// Waiting to (re)connect.
     Connect,
-    /// Handshake or snapshot transfer under way.
+    /// TCP connection under way.
+    Connecting,
+    /// PING, AUTH, REPLCONF and PSYNC exchanged with the primary.
+    Handshake,
+    /// Snapshot transfer under way.
     Syncing,
     /// Streaming commands.
     Connected,
+}
+
+impl LinkState {
+    /// The state as ROLE names it (Redis's repl_state names).
+    pub fn role_name(self) -> &'static str {
+        match self {
+            LinkState::Connect => "connect",
+            LinkState::Connecting => "connecting",
+            LinkState::Handshake => "handshake",
+            LinkState::Syncing => "sync",
+            LinkState::Connected => "connected",
+        }
+    }
+}
+
+/// Moves the link of `generation` to `state`, unless a newer REPLICAOF
+/// replaced it.
+fn set_link_state(engine: &Rc<RefCell<Engine>>, generation: u64, state: LinkState) {
+    if let Some(p) = &mut engine.borrow_mut().repl.primary {
+        if p.generation == generation {
+            p.state = state;
+        }
+    }
 }
 
 /// This server's primary, while it is a replica.
@@ -255,11 +282,7 @@ pub async fn link_task(engine: Rc<RefCell<Engine>>, generation: u64) {
             Ok(None) => return,
             Err(err) => {
                 tracing::warn!("MASTER <-> REPLICA sync failed: {err}");
-                if let Some(p) = &mut engine.borrow_mut().repl.primary {
-                    if p.generation == generation {
-                        p.state = LinkState::Connect;
-                    }
-                }
+                set_link_state(&engine, generation, LinkState::Connect);
             }
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -275,10 +298,7 @@ async fn sync_once(
     port: u16,
 ) -> SyncResult<Option<(TcpStream, BytesMut, u64)>> {
     let (auth, user, my_port, timeout) = {
-        let mut e = engine.borrow_mut();
-        if let Some(p) = &mut e.repl.primary {
-            p.state = LinkState::Syncing;
-        }
+        let e = engine.borrow();
         (
             e.config.masterauth.clone(),
             e.config.masteruser.clone(),
@@ -286,12 +306,14 @@ async fn sync_once(
             Duration::from_secs(e.config.repl_timeout.max(1) as u64),
         )
     };
+    set_link_state(engine, generation, LinkState::Connecting);
     let mut sock = tokio::time::timeout(timeout, TcpStream::connect((host, port)))
         .await
         .map_err(|_| "timeout connecting to the MASTER".to_string())?
         .map_err(|e| format!("Error condition on socket for SYNC: {e}"))?;
     let _ = sock.set_nodelay(true);
     tracing::info!("MASTER <-> REPLICA sync started");
+    set_link_state(engine, generation, LinkState::Handshake);
     let mut buf = BytesMut::with_capacity(16 * 1024);
     let pong = command(&mut sock, &mut buf, &[b"PING"]).await?;
     if pong.starts_with('-') && !pong.starts_with("-NOAUTH") && !pong.starts_with("-NOPERM") {
@@ -322,6 +344,7 @@ async fn sync_once(
     let replid = it.next().unwrap_or_default().to_string();
     let offset: u64 = it.next().and_then(|o| o.parse().ok()).unwrap_or(0);
     tracing::info!("Full resync from master: {replid}:{offset}");
+    set_link_state(engine, generation, LinkState::Syncing);
     // Newlines keep the link alive while the primary prepares the snapshot.
     let header = loop {
         let line = read_line(&mut sock, &mut buf).await?;
