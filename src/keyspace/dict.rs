@@ -268,6 +268,13 @@ impl<E: Keyed> Dict<E> {
         let t = usize::from(self.is_rehashing());
         let b = (h as usize) & (self.ht[t].len() - 1);
         let i = self.entries.len() as u32;
+        if self.entries.len() == self.entries.capacity() {
+            // Grow by half rather than double: a big set's entry vector is
+            // most of its memory, and this bounds its slack to a third.
+            let extra = (self.entries.len() / 2).max(INITIAL_SIZE);
+            self.entries.reserve_exact(extra);
+            self.next.reserve_exact(extra);
+        }
         self.entries.push(e);
         self.next.push(self.ht[t][b]);
         self.ht[t][b] = i;
