@@ -107,11 +107,67 @@ fn set_get(c: &mut Criterion) {
     g.finish();
 }
 
+/// A set's `hashtable` encoding: the chained dict against the segmented
+/// table it replaced (still the databases' table), 1M members.
+fn set_members(c: &mut Criterion) {
+    use snapcache::keyspace::dict::Dict;
+    use snapcache::keyspace::set::Member;
+    use snapcache::keyspace::table::Table;
+    use snapcache::keyspace::SBytes;
+    const M: usize = 1_000_000;
+    let members: Vec<Vec<u8>> = (0..M).map(|i| format!("m:{i}").into_bytes()).collect();
+    let mut g = c.benchmark_group("set_1m");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(M as u64));
+    g.bench_function("dict_insert", |b| {
+        b.iter_batched(
+            || Dict::<Member>::new(7),
+            |mut d| {
+                for m in &members {
+                    d.insert_with(m, || Member(SBytes::new(m)));
+                }
+                d
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.bench_function("table_insert", |b| {
+        b.iter_batched(
+            || Table::<Member>::new(7),
+            |mut t| {
+                for m in &members {
+                    if t.get(m).is_none() {
+                        t.insert(Member(SBytes::new(m)));
+                    }
+                }
+                t
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    let mut d = Dict::<Member>::new(7);
+    let mut t = Table::<Member>::new(7);
+    for m in &members {
+        d.insert_with(m, || Member(SBytes::new(m)));
+        t.insert(Member(SBytes::new(m)));
+    }
+    while d.rehash(1000) {}
+    // Probe in a scattered order, as clients do.
+    let probes: Vec<&Vec<u8>> = (0..M).map(|i| &members[(i * 7919) % M]).collect();
+    g.bench_function("dict_contains", |b| {
+        b.iter(|| black_box(probes.iter().filter(|m| d.get(m).is_some()).count()))
+    });
+    g.bench_function("table_contains", |b| {
+        b.iter(|| black_box(probes.iter().filter(|m| t.get(m).is_some()).count()))
+    });
+    g.finish();
+}
+
 /// Every lookup reads the wall clock for the LRU stamp: its cost bounds
 /// what caching the clock could save.
 fn clock(c: &mut Criterion) {
     c.bench_function("clock/now_ms", |b| b.iter(|| black_box(now_ms())));
 }
 
-criterion_group!(benches, set_get, clock);
+criterion_group!(benches, set_get, set_members, clock);
 criterion_main!(benches);

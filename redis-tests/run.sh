@@ -260,12 +260,15 @@ clean_tmp() {
 run_unit() {
     local u="$1" log start end rc secs status d dest f
     # Tests listed in skipped.txt would hang waiting for a feature we lack
-    # (e.g. an eviction event): the harness skips them by exact name.
+    # (e.g. an eviction event): the harness skips them by exact name. Lines
+    # whose unit reads `forkless:UNIT` apply only under snapshot-method
+    # forkless (tests that kill the snapshot's child process).
     local skips=()
     if [ -f "$here/skipped.txt" ]; then
         while IFS= read -r name; do
             [ -n "$name" ] && skips+=(--skiptest "$name")
-        done < <(awk -F' [|] ' -v u="$u" '!/^#/ && $1 == u { print $2 }' "$here/skipped.txt")
+        done < <(awk -F' [|] ' -v u="$u" -v m="${SNAPCACHE_SNAPSHOT_METHOD:-}" \
+            '!/^#/ && ($1 == u || (m == "forkless" && $1 == "forkless:" u)) { print $2 }' "$here/skipped.txt")
     fi
     log="$work/logs/$u.log"
     mkdir -p "$(dirname "$log")"

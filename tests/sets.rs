@@ -248,3 +248,67 @@ fn sscan_covers_a_hashtable() {
         arr(vec![bulk("0"), arr(vec![bulk("m99")])])
     );
 }
+
+fn htstats(s: &snapcache::ServerHandle, key: &str) -> String {
+    match run(s, &["DEBUG", "HTSTATS-KEY", key]) {
+        Frame::Bulk(b) => String::from_utf8(b.to_vec()).unwrap(),
+        other => panic!("not a bulk: {other:?}"),
+    }
+}
+
+#[test]
+fn htstats_key_follows_growth_rehash_and_shrink() {
+    let s = snapcache::Server::builder()
+        .port(0)
+        .config("enable-debug-command", "yes")
+        .start()
+        .expect("server starts");
+    assert_eq!(run(&s, &["SADD", "s", "a", "b", "c"]), int(3));
+    let t = htstats(&s, "s");
+    assert!(
+        t.starts_with(
+            "Hash table 0 stats (main hash table):\n table size: 4\n number of elements: 3\n"
+        ),
+        "{t}"
+    );
+    assert!(!t.contains("rehashing target"), "{t}");
+    // The fifth member finds one per bucket: a rehash to 8 starts, and
+    // the new member goes to the target table.
+    assert_eq!(run(&s, &["SADD", "s", "d", "e"]), int(2));
+    let t = htstats(&s, "s");
+    assert!(
+        t.contains("Hash table 1 stats (rehashing target):\n table size: 8\n"),
+        "{t}"
+    );
+    // Under 10% full after removals, the table shrinks (lookups step the
+    // rehash).
+    let members: Vec<String> = (0..100).map(|i| format!("m{i}")).collect();
+    let mut sadd = vec!["SADD", "big"];
+    sadd.extend(members.iter().map(String::as_str));
+    assert_eq!(run(&s, &sadd), int(100));
+    let mut srem = vec!["SREM", "big"];
+    srem.extend(members[5..].iter().map(String::as_str));
+    assert_eq!(run(&s, &srem), int(95));
+    for _ in 0..100 {
+        if !htstats(&s, "big").contains("rehashing target") {
+            break;
+        }
+        run(&s, &["SISMEMBER", "big", "m0"]);
+    }
+    let t = htstats(&s, "big");
+    assert!(
+        t.starts_with(
+            "Hash table 0 stats (main hash table):\n table size: 16\n number of elements: 5\n"
+        ),
+        "{t}"
+    );
+    assert_eq!(run(&s, &["SADD", "ints", "1", "2"]), int(2));
+    assert_eq!(
+        run(&s, &["DEBUG", "HTSTATS-KEY", "ints"]),
+        err("ERR The value stored at the specified key is not represented using an hash table")
+    );
+    assert_eq!(
+        run(&s, &["DEBUG", "HTSTATS-KEY", "nokey"]),
+        err("ERR no such key")
+    );
+}

@@ -163,6 +163,23 @@ fn serialized_len(v: &Value, compress: bool) -> usize {
 }
 
 /// DEBUG OBJECT key
+/// DEBUG HTSTATS-KEY key: the hash table statistics of a set's
+/// `hashtable` encoding (Redis's dictGetStats text). Other values are not
+/// kept in a chained dict here, so they get Redis's error for a value
+/// without a hash table.
+fn debug_htstats_key(e: &mut Engine, c: &mut Client, key: &[u8]) {
+    let Some(entry) = e.ks.dbs[c.db].get_raw(key) else {
+        c.reply().error(errors::NO_SUCH_KEY);
+        return;
+    };
+    match entry.value.as_set().and_then(|s| s.htstats()) {
+        Some(text) => c.reply().verbatim("txt", text.as_bytes()),
+        None => c.reply().error(
+            "ERR The value stored at the specified key is not represented using an hash table",
+        ),
+    }
+}
+
 fn debug_object(e: &mut Engine, c: &mut Client, key: &[u8]) {
     let shared_ok = !(e.config.maxmemory_policy.is_lfu() || e.config.maxmemory_policy.is_lru());
     let Some(entry) = e.ks.dbs[c.db].get_raw(key) else {
@@ -388,6 +405,8 @@ fn debug(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         c.reply().ok();
     } else if is(sub, "object") && argc == 3 {
         debug_object(e, c, &args[2]);
+    } else if is(sub, "htstats-key") && argc == 3 {
+        debug_htstats_key(e, c, &args[2]);
     } else if is(sub, "listpack") && argc == 3 {
         debug_encoding_dump(e, c, &args[2], "listpack");
     } else if is(sub, "quicklist") && (argc == 3 || argc == 4) {
@@ -522,6 +541,8 @@ fn debug_help(c: &mut Client) {
             "ERROR <string>",
             "    Return a Redis protocol error with <string> as message. Useful for clients",
             "    unit tests to simulate Redis errors.",
+            "HTSTATS-KEY <key>",
+            "    Like HTSTATS but for the hash table stored at <key>'s value.",
             "LOG <message>",
             "    Write <message> to the server log.",
             "OBJECT <key>",

@@ -22,6 +22,9 @@ const SRANDMEMBER_SUB_STRATEGY_MUL: usize = 3;
 /// Output a repeating-sample reply (negative counts) may build before the
 /// client is dropped, standing in for Redis's output buffer limit.
 const MAX_SAMPLE_REPLY: usize = 1 << 30;
+/// Rehash steps a random pick takes (Redis's dictGetSomeKeys steps once per
+/// wanted entry, and SRANDMEMBER asks it for 20).
+const RANDOM_REHASH_STEPS: usize = 20;
 
 /// The set at `key`: Ok(None) when absent, Err after replying WRONGTYPE.
 fn set_at<'a>(
@@ -172,7 +175,10 @@ fn sismember(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     match set_at(e, c, &args[1], false) {
         Err(()) => {}
         Ok(s) => {
-            let yes = s.is_some_and(|s| s.contains(&args[2]));
+            let yes = s.is_some_and(|s| {
+                s.rehash_steps(1);
+                s.contains(&args[2])
+            });
             c.reply().int(yes as i64);
         }
     }
@@ -180,9 +186,12 @@ fn sismember(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
 
 /// SMISMEMBER key member [member ...]
 fn smismember(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
-    let Ok(s) = set_at(e, c, &args[1], false) else {
+    let Ok(mut s) = set_at(e, c, &args[1], false) else {
         return;
     };
+    if let Some(s) = s.as_mut() {
+        s.rehash_steps(args.len() - 2);
+    }
     let mut out = c.reply();
     out.array(args.len() - 2);
     for m in &args[2..] {
@@ -342,10 +351,13 @@ fn srandmember(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         match set_at(e, c, &args[1], false) {
             Err(()) => {}
             Ok(None) => c.reply().null(),
-            Ok(Some(s)) => match s.random(&mut rng) {
-                Some(m) => put_elem(c, m),
-                None => c.reply().null(),
-            },
+            Ok(Some(s)) => {
+                s.rehash_steps(RANDOM_REHASH_STEPS);
+                match s.random(&mut rng) {
+                    Some(m) => put_elem(c, m),
+                    None => c.reply().null(),
+                }
+            }
         }
     }
 }
@@ -368,7 +380,10 @@ fn srandmember_count(e: &mut Engine, c: &mut Client, args: &[Bytes], rng: &mut i
             c.reply().array(0);
             return;
         }
-        Ok(Some(s)) => &*s,
+        Ok(Some(s)) => {
+            s.rehash_steps(RANDOM_REHASH_STEPS);
+            &*s
+        }
     };
     if count == 0 {
         c.reply().array(0);

@@ -748,6 +748,7 @@ pub fn call(e: &mut Engine, c: &mut Client, idx: usize, args: &[Bytes]) {
     }
     c.cmd_index = Some(idx);
     let prop = e.prop_enter();
+    crate::keyspace::dict::set_resize_policy(e.dict_resize_policy());
     handler(e, c, args);
     if outer {
         e.cmd_time_ms = None;

@@ -17,6 +17,7 @@
 
 pub mod access;
 pub mod bits;
+pub mod dict;
 pub mod hash;
 pub mod intset;
 pub mod list;

@@ -3,9 +3,10 @@
 //! * `intset`: every member is a canonical 64-bit integer and there are at
 //!   most `set-max-intset-entries` of them; a sorted array in one allocation
 //!   ([`IntSet`]).
-//! * `hashtable`: anything else; a [`Table`] of members, whose reversed-hash
-//!   cursor gives SSCAN Redis's guarantee (a member present for the whole
-//!   scan is returned at least once).
+//! * `hashtable`: anything else; a [`Dict`] of members: Redis's chained
+//!   table with incremental rehashing, whose reversed-binary cursor gives
+//!   SSCAN Redis's guarantee (a member present for the whole scan is
+//!   returned at least once) and Redis's order.
 //!
 //! A set converts from `intset` to `hashtable` when a non-integer member is
 //! added or it grows past the limit; it never converts back (as in Redis).
@@ -14,9 +15,10 @@ use std::fmt;
 
 use rand::Rng;
 
+use super::dict::Dict;
 use super::intset::IntSet;
 use super::sbytes::SBytes;
-use super::table::{Keyed, Table};
+use super::table::Keyed;
 use crate::util::num::string2ll;
 
 /// A member of a `hashtable`-encoded set.
@@ -52,7 +54,7 @@ impl Elem<'_> {
 
 enum Enc {
     Ints(IntSet),
-    Table(Table<Member>),
+    Table(Dict<Member>),
 }
 
 /// A set value.
@@ -60,8 +62,8 @@ pub struct Set {
     enc: Enc,
 }
 
-fn new_table() -> Table<Member> {
-    Table::new(rand::random())
+fn new_table() -> Dict<Member> {
+    Dict::new(rand::random())
 }
 
 impl Default for Set {
@@ -77,9 +79,9 @@ impl Clone for Set {
                 enc: Enc::Ints(i.clone()),
             },
             Enc::Table(t) => {
-                let mut n = new_table();
+                let mut n = Dict::with_capacity(rand::random(), t.len());
                 for m in t.iter() {
-                    n.insert(Member(m.0.clone()));
+                    let _ = n.insert_new(Member(m.0.clone()));
                 }
                 Set { enc: Enc::Table(n) }
             }
@@ -99,7 +101,7 @@ impl fmt::Debug for Set {
 /// Iterator over a set's members.
 pub enum Iter<'a> {
     Ints(&'a IntSet, usize),
-    Table(Box<dyn Iterator<Item = &'a Member> + 'a>),
+    Table(std::slice::Iter<'a, Member>),
 }
 
 impl<'a> Iterator for Iter<'a> {
@@ -169,16 +171,16 @@ impl Set {
         }
     }
 
-    /// The intset, when that is the encoding (for the RDB encoder).
-    /// The `hashtable` encoding's table (the forkless snapshot encodes it
-    /// a segment at a time).
-    pub fn as_table(&self) -> Option<&Table<Member>> {
+    /// The `hashtable` encoding's dict (the forkless snapshot encodes it
+    /// a run of entries at a time).
+    pub fn as_table(&self) -> Option<&Dict<Member>> {
         match &self.enc {
             Enc::Table(t) => Some(t),
             Enc::Ints(_) => None,
         }
     }
 
+    /// The intset, when that is the encoding (for the RDB encoder).
     pub fn as_intset(&self) -> Option<&IntSet> {
         match &self.enc {
             Enc::Ints(i) => Some(i),
@@ -197,10 +199,11 @@ impl Set {
     /// Converts to `hashtable` (a non-integer member, or too many).
     pub fn convert_to_table(&mut self) {
         if let Enc::Ints(i) = &self.enc {
-            let mut t = new_table();
+            // Sized for the members up front, as Redis's setTypeConvert.
+            let mut t = Dict::with_capacity(rand::random(), i.len());
             let mut buf = itoa::Buffer::new();
             for v in i.iter() {
-                t.insert(Member(SBytes::new(buf.format(v).as_bytes())));
+                let _ = t.insert_new(Member(SBytes::new(buf.format(v).as_bytes())));
             }
             self.enc = Enc::Table(t);
         }
@@ -224,14 +227,7 @@ impl Set {
             }
         }
         match &mut self.enc {
-            Enc::Table(t) => {
-                if t.get(m).is_some() {
-                    false
-                } else {
-                    t.insert(Member(SBytes::new(m)));
-                    true
-                }
-            }
+            Enc::Table(t) => t.insert_with(m, || Member(SBytes::new(m))),
             Enc::Ints(_) => unreachable!("converted above"),
         }
     }
@@ -280,7 +276,7 @@ impl Set {
     pub fn iter(&self) -> Iter<'_> {
         match &self.enc {
             Enc::Ints(i) => Iter::Ints(i, 0),
-            Enc::Table(t) => Iter::Table(Box::new(t.iter())),
+            Enc::Table(t) => Iter::Table(t.iter()),
         }
     }
 
@@ -301,11 +297,7 @@ impl Set {
                 let v = i.remove_at(rng.gen_range(0..i.len()));
                 Some(itoa::Buffer::new().format(v).as_bytes().to_vec())
             }
-            Enc::Table(t) => {
-                let key = t.random(rng)?.0.clone();
-                t.remove(&key);
-                Some(key.into_vec())
-            }
+            Enc::Table(t) => t.pop_random(rng).map(|m| m.0.into_vec()),
         }
     }
 
@@ -321,6 +313,25 @@ impl Set {
                 0
             }
             Enc::Table(t) => t.scan(cursor, count, |m| f(Elem::Str(m.0.as_bytes()))),
+        }
+    }
+
+    /// `n` rehash steps of the `hashtable` encoding, which Redis takes on
+    /// lookups and random picks (reads too), so that a table keeps moving
+    /// to its new size while it is used.
+    pub fn rehash_steps(&mut self, n: usize) {
+        if let Enc::Table(t) = &mut self.enc {
+            for _ in 0..n {
+                t.step();
+            }
+        }
+    }
+
+    /// DEBUG HTSTATS-KEY text; None for an intset.
+    pub fn htstats(&self) -> Option<String> {
+        match &self.enc {
+            Enc::Table(t) => Some(t.stats()),
+            Enc::Ints(_) => None,
         }
     }
 }

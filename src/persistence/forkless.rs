@@ -336,15 +336,19 @@ fn job_step(j: &mut BigJob, e: &Entry, opts: &SaveOptions, budget: usize, tag: u
             left = left.saturating_sub(128);
         }
     } else if let Some(t) = v.as_set().and_then(|s| s.as_table()) {
-        while j.pos < t.segment_count() {
+        // Positions in the dict's entry vector: reads may step its rehash
+        // meanwhile, which relinks chains but never moves an entry.
+        let members = t.as_slice();
+        while j.pos < members.len() {
             if left == 0 {
                 return false;
             }
-            for m in t.segment_entries(j.pos) {
+            let end = members.len().min(j.pos + CHUNK_ELEMS.min(left));
+            for m in &members[j.pos..end] {
                 encode::string(out, m.0.as_bytes(), c);
             }
-            left = left.saturating_sub(t.segment_len(j.pos).max(1));
-            j.pos += 1;
+            left = left.saturating_sub(end - j.pos);
+            j.pos = end;
         }
     } else if let Some(t) = v.as_hash().and_then(|h| h.as_table()) {
         while j.pos < t.segment_count() {

@@ -130,6 +130,28 @@ impl Engine {
         self.persist.child.is_some() || self.persist.snap.run.is_some()
     }
 
+    /// Whether value hash tables may resize now (Redis's
+    /// updateDictResizePolicy, applied before each command).
+    ///
+    /// While a fork child runs, resizing would copy pages for nothing
+    /// (copy-on-write), so only extreme resizes happen, as in Redis. A
+    /// forkless save keeps its point-in-time image without copies, and a
+    /// rehash cannot disturb it (rehashing relinks chains but never moves
+    /// an entry, so even a big set being encoded in chunks stays valid);
+    /// it still counts as a snapshot in progress: the walk runs with the
+    /// memory reserve set aside for its buffer, and new bucket arrays would
+    /// eat into that headroom, and the method (`auto` picks one per save)
+    /// should not change what clients see of a table (DEBUG HTSTATS-KEY,
+    /// SSCAN order).
+    pub fn dict_resize_policy(&self) -> crate::keyspace::dict::ResizePolicy {
+        use crate::keyspace::dict::ResizePolicy;
+        if self.child_active() || self.persist.snap.run.is_some() {
+            ResizePolicy::Avoid
+        } else {
+            ResizePolicy::Enable
+        }
+    }
+
     /// The memory set aside for snapshot overhead: the memory
     /// accountant's reserve (`reserved-memory`, or the percentage of
     /// maxmemory or of the machine's / cgroup's memory).
