@@ -187,6 +187,68 @@ fn a_replica_follows_its_primary() {
 }
 
 #[test]
+fn a_replica_proxies_its_primarys_stream_and_role_reports_both_sides() {
+    let p = start();
+    let r = start();
+    let pport = p.addr().port().to_string();
+    assert_eq!(
+        run(&p, &["ROLE"]),
+        arr(vec![bulk("master"), int(0), arr(vec![])])
+    );
+    assert_eq!(run(&r, &["REPLICAOF", "127.0.0.1", &pport]), ok());
+    wait_for("the link", || {
+        info_field(&r, "replication", "master_link_status") == "up"
+    });
+    // The primary's stream is in db 9 when the sub-replica attaches.
+    let mut c = Conn::open(&p);
+    c.call(&["SELECT", "9"], "+OK\r\n");
+    c.call(&["SET", "k", "1"], "+OK\r\n");
+    c.call(&["WAIT", "1", "5000"], ":1\r\n");
+    let mut st = Stream::attach(&r);
+    // No SELECT of the replica's own: the stream goes on in db 9 as the
+    // primary sent it, and the snapshot said so (repl-stream-db).
+    c.call(&["SET", "k", "2"], "+OK\r\n");
+    c.call(&["FLUSHDB"], "+OK\r\n");
+    st.expect(&["SET", "k", "2"]);
+    st.expect(&["FLUSHDB"]);
+    c.call(&["WAIT", "1", "5000"], ":1\r\n");
+    st.expect(&["REPLCONF", "GETACK", "*"]);
+
+    // Both sides agree on the offset once the replica has acknowledged it.
+    let Frame::Array(role) = run(&p, &["ROLE"]) else {
+        panic!("ROLE is an array");
+    };
+    let Frame::Integer(offset) = role[1] else {
+        panic!("the offset is an integer");
+    };
+    let rport = r.addr().port().to_string();
+    wait_for("the replica's ack", || {
+        run(&p, &["ROLE"])
+            == arr(vec![
+                bulk("master"),
+                int(offset),
+                arr(vec![arr(vec![
+                    bulk("127.0.0.1"),
+                    bulk(&rport),
+                    bulk(&offset.to_string()),
+                ])]),
+            ])
+    });
+    assert_eq!(
+        run(&r, &["ROLE"]),
+        arr(vec![
+            bulk("slave"),
+            bulk("127.0.0.1"),
+            int(p.addr().port().into()),
+            bulk("connected"),
+            int(offset),
+        ])
+    );
+    r.shutdown().unwrap();
+    p.shutdown().unwrap();
+}
+
+#[test]
 fn min_replicas_to_write_refuses_writes_without_replicas() {
     let s = start();
     assert_eq!(

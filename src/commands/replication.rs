@@ -24,8 +24,17 @@ use crate::util::num;
 /// The RDB image a full sync sends, with the replication aux fields.
 fn snapshot_payload(e: &Engine) -> Result<Vec<u8>, String> {
     let mut opts = e.save_options();
+    // A replica's stream continues in its primary client's database; a
+    // primary SELECTs before the next command (attach_replica).
+    let stream_db = e
+        .repl
+        .primary
+        .as_ref()
+        .and_then(|p| p.client)
+        .and_then(|id| e.clients.get(&id))
+        .map_or(0, |pc| pc.db);
     opts.extra_aux = vec![
-        ("repl-stream-db".into(), b"0".to_vec()),
+        ("repl-stream-db".into(), stream_db.to_string().into_bytes()),
         ("repl-id".into(), e.repl.replid.as_bytes().to_vec()),
         ("repl-offset".into(), e.repl.offset.to_string().into_bytes()),
     ];

@@ -188,7 +188,10 @@ impl Engine {
         if self.repl.aof {
             self.aof_feed_ops(&ops, transaction);
         }
-        if self.repl.replicas.is_empty() {
+        // A replica proxies its primary's stream to its own replicas
+        // (execute_from_primary) and adds nothing to it, as Redis's
+        // replicationFeedSlaves does.
+        if self.repl.replicas.is_empty() || self.is_replica() {
             return;
         }
         let mut buf = Vec::new();
@@ -216,7 +219,7 @@ impl Engine {
         encode_command(a, buf);
     }
 
-    fn feed_replicas(&mut self, bytes: &[u8]) {
+    pub(super) fn feed_replicas(&mut self, bytes: &[u8]) {
         if bytes.is_empty() {
             return;
         }

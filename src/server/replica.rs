@@ -103,6 +103,10 @@ impl Engine {
         if let Some(p) = &mut self.repl.primary {
             p.offset += len.len() as u64;
         }
+        // A replica's own replicas get the primary's stream as it came
+        // (SELECTs, PINGs and GETACKs included), not commands of its own:
+        // the stream and its offsets stay identical down the chain.
+        self.feed_replicas(&len);
     }
 
     /// REPLICAOF host port: starts (or restarts) replicating.
@@ -136,6 +140,18 @@ impl Engine {
         self.repl.local_expires.clear();
         self.replid2 = std::mem::replace(&mut self.repl.replid, super::random_hex(40));
         tracing::info!("MASTER MODE enabled (user request from 'id=...')");
+    }
+
+    /// Closes the links of this server's own replicas: after a full sync
+    /// from a new primary their data and offsets no longer follow ours
+    /// (Redis's disconnectSlaves); they reconnect and sync again.
+    fn disconnect_replicas(&mut self) {
+        for id in std::mem::take(&mut self.repl.replicas) {
+            if let Some(c) = self.clients.get_mut(&id) {
+                c.close_asap = true;
+                c.wake.notify_one();
+            }
+        }
     }
 
     fn drop_primary_client(&mut self) {
@@ -387,6 +403,16 @@ async fn sync_once(
     let loaded = rdb::load(&payload, &opts, &mut |_| {}).map_err(|err| {
         format!("Failed trying to load the MASTER synchronization DB from disk: {err}")
     })?;
+    // The database the stream is in at the snapshot's offset: commands
+    // that follow without a SELECT apply there.
+    let stream_db = loaded
+        .aux
+        .iter()
+        .find(|(k, _)| k.as_slice() == b"repl-stream-db")
+        .and_then(|(_, v)| std::str::from_utf8(v).ok()?.parse::<usize>().ok())
+        .filter(|&db| db < e.ks.dbs.len())
+        .unwrap_or(0);
+    e.disconnect_replicas();
     tracing::info!("MASTER <-> REPLICA sync: Flushing old data");
     let old = e.swap_keyspace(loaded.keyspace);
     install_keyspace_done(&mut e, old);
@@ -398,6 +424,7 @@ async fn sync_once(
     let mut c = Client::new(id, peer, String::new(), -1, true);
     c.kind = ClientKind::Primary;
     c.reply_mode = ReplyMode::Off;
+    c.db = stream_db;
     e.clients.insert(id, Box::new(c));
     if let Some(p) = &mut e.repl.primary {
         p.client = Some(id);
