@@ -249,6 +249,28 @@ fn a_replica_proxies_its_primarys_stream_and_role_reports_both_sides() {
 }
 
 #[test]
+fn clients_blocked_on_a_primary_turned_replica_get_an_error_and_are_closed() {
+    let p = start();
+    let r = start();
+    let mut blocked = Conn::open(&r);
+    blocked.send(&["BLPOP", "foo", "0"]);
+    wait_for("the client to block", || {
+        info_field(&r, "clients", "blocked_clients") == "1"
+    });
+    let port = p.addr().port().to_string();
+    assert_eq!(run(&r, &["REPLICAOF", "127.0.0.1", &port]), ok());
+    blocked.expect(
+        "-UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)\r\n",
+    );
+    let mut rest = Vec::new();
+    blocked.sock.read_to_end(&mut rest).expect("closed");
+    assert!(rest.is_empty());
+    assert_eq!(info_field(&r, "clients", "blocked_clients"), "0");
+    r.shutdown().unwrap();
+    p.shutdown().unwrap();
+}
+
+#[test]
 fn min_replicas_to_write_refuses_writes_without_replicas() {
     let s = start();
     assert_eq!(

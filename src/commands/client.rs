@@ -678,18 +678,11 @@ fn client_unblock(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     };
     let unblocked = if target.blocked.is_some() {
         if with_error {
-            let msg = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
-            if let Some(b) = e.unblock(&mut target) {
-                // The blocked command failed: it counts as such in INFO.
-                e.cmd_stats[b.cmd].failed += 1;
-                e.cmd_stats[b.cmd].calls += 1;
-            }
-            target.reply().error(msg);
-            e.count_error(msg);
+            e.unblock_with_error(&mut target, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
         } else {
             e.unblock_timed_out(&mut target);
+            target.wake.notify_one();
         }
-        target.wake.notify_one();
         1
     } else {
         0

@@ -143,6 +143,24 @@ impl Engine {
         }
     }
 
+    /// Ends `c`'s wait with the error `msg`: the blocked command counts as
+    /// a failed call (CLIENT UNBLOCK ERROR, a primary turned replica).
+    pub fn unblock_with_error(&mut self, c: &mut Client, msg: &str) {
+        let Some(b) = self.unblock(c) else {
+            return;
+        };
+        if let Some(stat) = self.cmd_stats.get_mut(b.cmd) {
+            stat.failed += 1;
+            stat.calls += 1;
+        }
+        if let TimeoutReply::Acks(_) = b.on_timeout {
+            self.repl.waiting.retain(|&(id, _, _)| id != c.id);
+        }
+        c.reply().error(msg);
+        self.count_error(msg);
+        c.wake.notify_one();
+    }
+
     /// Marks `key` ready when some client waits on it.
     #[inline]
     pub fn signal_ready(&mut self, db: usize, key: &[u8]) {

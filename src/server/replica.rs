@@ -113,6 +113,7 @@ impl Engine {
     pub fn start_replication(&mut self, host: String, port: u16) {
         let generation = self.repl.primary.as_ref().map_or(0, |p| p.generation) + 1;
         self.drop_primary_client();
+        self.unblock_all_for_role_change();
         let now = Instant::now();
         self.repl.primary = Some(Primary {
             host: host.clone(),
@@ -151,6 +152,29 @@ impl Engine {
                 c.close_asap = true;
                 c.wake.notify_one();
             }
+        }
+    }
+
+    /// Clients blocked on keys (or in WAIT) of what was a primary get an
+    /// error and are closed after it, as Redis's disconnectAllBlockedClients:
+    /// their keys now change only by the new primary's stream.
+    fn unblock_all_for_role_change(&mut self) {
+        let ids: Vec<u64> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| c.blocked.is_some())
+            .map(|(&id, _)| id)
+            .collect();
+        for id in ids {
+            let Some(mut c) = self.clients.remove(&id) else {
+                continue;
+            };
+            self.unblock_with_error(
+                &mut c,
+                "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)",
+            );
+            c.close_after_reply = true;
+            self.clients.insert(id, c);
         }
     }
 
