@@ -6,11 +6,21 @@ mod common;
 
 use common::*;
 use snapcache::{Frame, ServerHandle};
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+/// A server whose full syncs start at once (Redis's test suite runs with
+/// `repl-diskless-sync-delay 0` too; the default is 5 s).
+fn start() -> ServerHandle {
+    snapcache::Server::builder()
+        .port(0)
+        .config("repl-diskless-sync-delay", "0")
+        .start()
+        .expect("server starts")
+}
 
 /// A SYNC attachment: reads the snapshot, then commands of the stream.
 struct Stream {
@@ -268,6 +278,45 @@ fn clients_blocked_on_a_primary_turned_replica_get_an_error_and_are_closed() {
     assert_eq!(info_field(&r, "clients", "blocked_clients"), "0");
     r.shutdown().unwrap();
     p.shutdown().unwrap();
+}
+
+#[test]
+fn a_diskless_sync_waits_for_more_replicas_up_to_max_replicas() {
+    let s = snapcache::Server::builder()
+        .port(0)
+        .config("repl-diskless-sync-delay", "3600")
+        .config("repl-diskless-sync-max-replicas", "2")
+        .start()
+        .expect("server starts");
+    run(&s, &["SET", "k", "v"]);
+    let first = {
+        let addr = s.addr();
+        std::thread::spawn(move || {
+            let mut c = TcpStream::connect(addr).expect("connect");
+            c.write_all(b"SYNC\r\n").expect("send");
+            let mut r = BufReader::new(c);
+            let mut line = String::new();
+            r.read_line(&mut line).expect("header");
+            (line, r)
+        })
+    };
+    let mut c = Conn::open(&s);
+    // The first replica waits: nothing attached, no payload sent yet.
+    wait_for("the first SYNC to be taken", || {
+        info_field(&s, "commandstats", "cmdstat_sync").starts_with("calls=1,")
+    });
+    assert_eq!(info_field(&s, "replication", "connected_slaves"), "0");
+    assert!(!first.is_finished());
+    // The second makes two: both transfers start, from one snapshot.
+    c.send(&["SYNC"]);
+    let mut r = BufReader::new(c.sock);
+    let mut line = String::new();
+    r.read_line(&mut line).expect("header");
+    let (header, _still_attached) = first.join().expect("first replica");
+    assert_eq!(header, line);
+    assert!(line.starts_with('$'));
+    assert_eq!(info_field(&s, "replication", "connected_slaves"), "2");
+    s.shutdown().unwrap();
 }
 
 #[test]

@@ -41,20 +41,77 @@ fn snapshot_payload(e: &Engine) -> Result<Vec<u8>, String> {
     rdb::write_keyspace(&e.ks, opts, Vec::new(), &mut |_| {}).map_err(|err| err.to_string())
 }
 
-/// Sends the snapshot and turns `c` into a replica.
+/// Sends the snapshot and turns `c` into a replica. With a diskless sync
+/// and `repl-diskless-sync-delay`, the transfer waits for more replicas
+/// first, as Redis's does (start_delayed_syncs).
 fn full_sync(e: &mut Engine, c: &mut Client, psync: bool) {
     if c.kind == ClientKind::Replica {
         // Redis ignores SYNC from a client that already is a replica.
+        return;
+    }
+    c.kind = ClientKind::Replica;
+    if e.config.repl_diskless_sync && e.config.repl_diskless_sync_delay > 0 {
+        // Its commands until the transfer (REPLCONF ACK, PING) get no
+        // replies; the +FULLRESYNC line comes when the transfer starts.
+        c.reply_mode = ReplyMode::ReplicaStarting;
+        e.repl.sync_waiting.push((c.id, psync));
+        e.repl
+            .sync_wait_since
+            .get_or_insert_with(std::time::Instant::now);
+        tracing::info!(
+            "Replica {} asks for synchronization; delaying the transfer {} s for more replicas",
+            c.addr,
+            e.config.repl_diskless_sync_delay
+        );
         return;
     }
     let payload = match snapshot_payload(e) {
         Ok(p) => p,
         Err(err) => {
             tracing::warn!("Can't produce the snapshot for a replica: {err}");
+            c.kind = ClientKind::Normal;
             c.reply().error("ERR Unable to perform background save");
             return;
         }
     };
+    send_full_sync(e, c, psync, &payload);
+}
+
+impl Engine {
+    /// Starts the full syncs `repl-diskless-sync-delay` held back, once the
+    /// first waited that long or `repl-diskless-sync-max-replicas` are
+    /// waiting: one snapshot for all of them.
+    pub fn start_delayed_syncs(&mut self) {
+        let Some(since) = self.repl.sync_wait_since else {
+            return;
+        };
+        let delay = Duration::from_secs(self.config.repl_diskless_sync_delay.into());
+        let max = self.config.repl_diskless_sync_max_replicas as usize;
+        let enough = max > 0 && self.repl.sync_waiting.len() >= max;
+        if since.elapsed() < delay && !enough {
+            return;
+        }
+        self.repl.sync_wait_since = None;
+        let waiting = std::mem::take(&mut self.repl.sync_waiting);
+        let payload = snapshot_payload(self);
+        for (id, psync) in waiting {
+            let Some(mut c) = self.clients.remove(&id) else {
+                continue;
+            };
+            match &payload {
+                Ok(p) => send_full_sync(self, &mut c, psync, p),
+                Err(err) => {
+                    tracing::warn!("Can't produce the snapshot for a replica: {err}");
+                    c.close_asap = true;
+                }
+            }
+            c.wake.notify_one();
+            self.clients.insert(id, c);
+        }
+    }
+}
+
+fn send_full_sync(e: &mut Engine, c: &mut Client, psync: bool, payload: &[u8]) {
     if psync {
         let line = format!("+FULLRESYNC {} {}\r\n", e.repl.replid, e.repl.offset);
         c.out.extend_from_slice(line.as_bytes());
@@ -63,13 +120,12 @@ fn full_sync(e: &mut Engine, c: &mut Client, psync: bool) {
     c.out
         .extend_from_slice(itoa::Buffer::new().format(payload.len()).as_bytes());
     c.out.extend_from_slice(b"\r\n");
-    c.out.extend_from_slice(&payload);
+    c.out.extend_from_slice(payload);
     tracing::info!(
         "Replica {} asks for synchronization; full sync of {} bytes sent",
         c.addr,
         payload.len()
     );
-    c.kind = ClientKind::Replica;
     // This command's output is the payload; the replica's later commands
     // (REPLCONF ACK, PING) get no replies.
     c.reply_mode = ReplyMode::ReplicaStarting;

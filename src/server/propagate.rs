@@ -57,6 +57,10 @@ pub struct Repl {
     pub local_expires: std::collections::HashSet<(usize, Bytes)>,
     /// When each replica last acknowledged.
     pub ack_times: std::collections::HashMap<u64, std::time::Instant>,
+    /// Replicas whose full sync waits for `repl-diskless-sync-delay`:
+    /// (client, asked with PSYNC), and when the first of them asked.
+    pub sync_waiting: Vec<(u64, bool)>,
+    pub sync_wait_since: Option<std::time::Instant>,
     /// The ports replicas announced (REPLCONF listening-port).
     pub replica_ports: std::collections::HashMap<u64, u16>,
     /// The AOF takes the stream (see `persistence::aof`).
@@ -78,6 +82,8 @@ impl Repl {
             from_primary: false,
             acks: Default::default(),
             waiting: Vec::new(),
+            sync_waiting: Vec::new(),
+            sync_wait_since: None,
             replica_ports: Default::default(),
             ack_times: Default::default(),
             local_expires: Default::default(),
@@ -249,6 +255,10 @@ impl Engine {
         self.repl.replica_ports.remove(&c.id);
         self.repl.ack_times.remove(&c.id);
         self.repl.waiting.retain(|&(id, _, _)| id != c.id);
+        self.repl.sync_waiting.retain(|&(id, _)| id != c.id);
+        if self.repl.sync_waiting.is_empty() {
+            self.repl.sync_wait_since = None;
+        }
     }
 
     /// `min-replicas-to-write`: enough replicas acknowledged within

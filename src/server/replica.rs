@@ -229,6 +229,7 @@ impl Engine {
 
     /// Once a second: tells the primary how far the stream was applied.
     pub fn replica_cron(&mut self) {
+        self.start_delayed_syncs();
         self.expire_local_keys();
         let Some(p) = &mut self.repl.primary else {
             return;
@@ -274,6 +275,16 @@ async fn read_line(sock: &mut TcpStream, buf: &mut BytesMut) -> SyncResult<Strin
             return Err("connection closed by MASTER".into());
         }
     }
+}
+
+/// One handshake exchange, bounded by `limit` (repl-timeout).
+async fn handshake<F>(limit: Duration, reply: F) -> SyncResult<String>
+where
+    F: std::future::Future<Output = SyncResult<String>>,
+{
+    tokio::time::timeout(limit, reply)
+        .await
+        .map_err(|_| "Timeout connecting to the MASTER...".to_string())?
 }
 
 async fn command(sock: &mut TcpStream, buf: &mut BytesMut, parts: &[&[u8]]) -> SyncResult<String> {
@@ -355,28 +366,31 @@ async fn sync_once(
     tracing::info!("MASTER <-> REPLICA sync started");
     set_link_state(engine, generation, LinkState::Handshake);
     let mut buf = BytesMut::with_capacity(16 * 1024);
-    let pong = command(&mut sock, &mut buf, &[b"PING"]).await?;
+    // Every reply of the handshake must come within repl-timeout (Redis's
+    // replicationCron drops a handshake that takes longer).
+    let pong = handshake(timeout, command(&mut sock, &mut buf, &[b"PING"])).await?;
     if pong.starts_with('-') && !pong.starts_with("-NOAUTH") && !pong.starts_with("-NOPERM") {
         return Err(format!("Error reply to PING from master: '{pong}'"));
     }
     if let Some(pass) = &auth {
         let reply = match &user {
-            Some(u) => command(&mut sock, &mut buf, &[b"AUTH", u.as_bytes(), pass]).await?,
-            None => command(&mut sock, &mut buf, &[b"AUTH", pass]).await?,
+            Some(u) => {
+                let auth = [&b"AUTH"[..], u.as_bytes(), pass];
+                handshake(timeout, command(&mut sock, &mut buf, &auth)).await?
+            }
+            None => handshake(timeout, command(&mut sock, &mut buf, &[b"AUTH", pass])).await?,
         };
         if reply.starts_with('-') {
             return Err(format!("Unable to AUTH to MASTER: {reply}"));
         }
     }
     let port_s = my_port.to_string();
-    let _ = command(
-        &mut sock,
-        &mut buf,
-        &[b"REPLCONF", b"listening-port", port_s.as_bytes()],
-    )
-    .await?;
-    let _ = command(&mut sock, &mut buf, &[b"REPLCONF", b"capa", b"psync2"]).await?;
-    let reply = command(&mut sock, &mut buf, &[b"PSYNC", b"?", b"-1"]).await?;
+    let listening = [&b"REPLCONF"[..], b"listening-port", port_s.as_bytes()];
+    let _ = handshake(timeout, command(&mut sock, &mut buf, &listening)).await?;
+    let capa = [&b"REPLCONF"[..], b"capa", b"psync2"];
+    let _ = handshake(timeout, command(&mut sock, &mut buf, &capa)).await?;
+    let psync = [&b"PSYNC"[..], b"?", b"-1"];
+    let reply = handshake(timeout, command(&mut sock, &mut buf, &psync)).await?;
     let Some(rest) = reply.strip_prefix("+FULLRESYNC ") else {
         return Err(format!("Unexpected reply to PSYNC from master: {reply}"));
     };
@@ -385,9 +399,12 @@ async fn sync_once(
     let offset: u64 = it.next().and_then(|o| o.parse().ok()).unwrap_or(0);
     tracing::info!("Full resync from master: {replid}:{offset}");
     set_link_state(engine, generation, LinkState::Syncing);
-    // Newlines keep the link alive while the primary prepares the snapshot.
+    // Newlines keep the link alive while the primary prepares the snapshot;
+    // silence for repl-timeout ends it.
     let header = loop {
-        let line = read_line(&mut sock, &mut buf).await?;
+        let line = tokio::time::timeout(timeout, read_line(&mut sock, &mut buf))
+            .await
+            .map_err(|_| "Timeout receiving bulk data from MASTER...".to_string())??;
         if !line.is_empty() {
             break line;
         }
