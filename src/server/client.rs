@@ -97,6 +97,8 @@ pub struct Client {
     pub reblock_deadline: Option<Option<Instant>>,
     /// CLIENT TRACKING state.
     pub tracking: super::tracking::ClientTracking,
+    /// The client Lua scripts run their commands on.
+    pub script: bool,
 }
 
 impl Client {
@@ -144,6 +146,7 @@ impl Client {
             deny_blocking: false,
             reblock_deadline: None,
             tracking: Default::default(),
+            script: false,
         }
     }
 

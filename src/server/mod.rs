@@ -25,6 +25,7 @@ pub mod persist;
 pub mod propagate;
 pub mod pubsub;
 pub mod replica;
+pub mod scripting;
 pub mod snapshot;
 pub mod tracking;
 
@@ -183,6 +184,14 @@ pub struct Engine {
     pub aof: crate::persistence::aof::Aof,
     /// Eviction state (maxmemory).
     pub evict: evict::Evictor,
+    /// Lua scripting: the interpreter and the script cache (made on first use).
+    pub scripting: Option<Box<scripting::Scripting>>,
+    /// The running command found the server out of memory before it ran
+    /// (Redis's pre_command_oom_state).
+    pub pre_command_oom: bool,
+    /// The running command's error reply was already counted in the error
+    /// statistics (a script returning the error of a command it ran).
+    pub error_stats_skip: bool,
 }
 
 impl Engine {
@@ -235,6 +244,9 @@ impl Engine {
             persist: Default::default(),
             aof: crate::persistence::aof::Aof::new(false),
             evict: Default::default(),
+            scripting: None,
+            pre_command_oom: false,
+            error_stats_skip: false,
         };
         e.aof = crate::persistence::aof::Aof::new(e.config.appendonly);
         e.aof_sync_flag();
