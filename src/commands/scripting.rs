@@ -10,7 +10,7 @@ use super::introspection::reply_help;
 use super::is;
 use crate::dispatch::{acl, flags as f, numkeys_keys, CommandSpec, Keys};
 use crate::server::client::Client;
-use crate::server::scripting::{NOSCRIPT, NOTBUSY};
+use crate::server::scripting::NOSCRIPT;
 use crate::server::Engine;
 
 /// The keys of EVAL-family requests: numkeys at 2, keys after it.
@@ -103,9 +103,12 @@ fn script_flush(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     c.reply().ok();
 }
 
-/// SCRIPT KILL: scripts run to completion here, so none is ever busy.
-fn script_kill(_e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
-    c.reply().error(NOTBUSY);
+/// SCRIPT KILL
+fn script_kill(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
+    match e.script_kill() {
+        Ok(()) => c.reply().ok(),
+        Err(msg) => c.reply().error(&msg),
+    }
 }
 
 /// SCRIPT DEBUG YES | SYNC | NO: there is no debugger.

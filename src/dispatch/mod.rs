@@ -701,6 +701,9 @@ fn gates(e: &mut Engine, c: &mut Client, spec: &CommandSpec, fl: u64) -> Result<
     if e.loading && deny_loading {
         return Err(errors::LOADING.to_string());
     }
+    if e.script_busy && fl & flags::ALLOW_BUSY == 0 {
+        return Err(errors::BUSY.to_string());
+    }
     Ok(())
 }
 

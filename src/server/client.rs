@@ -99,6 +99,9 @@ pub struct Client {
     pub tracking: super::tracking::ClientTracking,
     /// The client Lua scripts run their commands on.
     pub script: bool,
+    /// This client's script is busy (suspended past busy-reply-threshold):
+    /// its connection runs nothing more until the script ends.
+    pub script_busy: bool,
 }
 
 impl Client {
@@ -147,6 +150,7 @@ impl Client {
             reblock_deadline: None,
             tracking: Default::default(),
             script: false,
+            script_busy: false,
         }
     }
 

@@ -192,6 +192,11 @@ pub struct Engine {
     /// The running command's error reply was already counted in the error
     /// statistics (a script returning the error of a command it ran).
     pub error_stats_skip: bool,
+    /// A script ran past busy-reply-threshold and is suspended: other
+    /// commands get -BUSY until it ends.
+    pub script_busy: bool,
+    /// Wakes the task that runs a busy script on.
+    pub script_kick: Rc<Notify>,
 }
 
 impl Engine {
@@ -247,6 +252,8 @@ impl Engine {
             scripting: None,
             pre_command_oom: false,
             error_stats_skip: false,
+            script_busy: false,
+            script_kick: Rc::new(Notify::new()),
         };
         e.aof = crate::persistence::aof::Aof::new(e.config.appendonly);
         e.aof_sync_flag();
@@ -903,6 +910,7 @@ async fn serve(
         .collect();
     tokio::task::spawn_local(cron_loop(engine.clone()));
     tokio::task::spawn_local(snapshot::walk_loop(engine.clone()));
+    tokio::task::spawn_local(scripting::busy_loop(engine.clone()));
     if load_rdb {
         tokio::task::spawn_local(persist::load_at_startup(engine.clone()));
     }

@@ -91,8 +91,14 @@ struct Run {
 /// The interpreter and the script cache.
 pub struct Scripting {
     lua: Lua,
-    /// Runs a function under the error handler: `(ok, value)`.
-    runner: Function,
+    /// Resumes the script's coroutine: `(ok, values...)`.
+    resume: Function,
+    /// The error table of a failed coroutine, with its position.
+    errpos: Function,
+    /// The running script's coroutine, its SHA1 and its caller.
+    co: Option<mlua::Thread>,
+    sha: String,
+    caller: u64,
     pub scripts: HashMap<String, Script>,
     /// Bytes of the cached bodies and their SHA1s (used_memory_scripts_eval).
     pub scripts_mem: usize,
@@ -109,23 +115,133 @@ thread_local! {
     static PENDING_ERR: std::cell::RefCell<Option<Table>> = const { std::cell::RefCell::new(None) };
 }
 
+/// What the count hook knows of the running script.
+struct HookState {
+    start: Instant,
+    threshold_ms: u64,
+    killed: bool,
+    timed_out: bool,
+    /// The hook suspended the script (as opposed to a yield of its own).
+    yielded: bool,
+    /// The script's coroutine: only it is suspended, never a coroutine
+    /// the script made.
+    main: *mut mlua::ffi::lua_State,
+    /// The coroutines `pcall` runs functions in: suspended with the script.
+    own: Vec<*mut mlua::ffi::lua_State>,
+    can_yield: bool,
+}
+
+thread_local! {
+    static HOOK: std::cell::RefCell<Option<HookState>> = const { std::cell::RefCell::new(None) };
+}
+
+/// True when `l` runs only Lua functions: a yield from the hook cannot
+/// cross pcall, a metamethod or any other C function.
+///
+/// # Safety
+/// `l` is a live lua_State (the hook's argument).
+unsafe fn yieldable(l: *mut mlua::ffi::lua_State) -> bool {
+    // SAFETY: lua_Debug is plain data that lua_getstack fills in.
+    let mut ar: mlua::ffi::lua_Debug = unsafe { std::mem::zeroed() };
+    let mut level = 0;
+    // SAFETY: `l` is live; `ar` outlives the calls.
+    while unsafe { mlua::ffi::lua_getstack(l, level, &mut ar) } != 0 {
+        // SAFETY: as above; "S" only fills source fields.
+        unsafe { mlua::ffi::lua_getinfo(l, c"S".as_ptr(), &mut ar) };
+        // SAFETY: `what` points to a static string of Lua's when set.
+        if !ar.what.is_null() && unsafe { *ar.what } == b'C' as std::os::raw::c_char {
+            return false;
+        }
+        level += 1;
+        if level > 256 {
+            return false;
+        }
+    }
+    true
+}
+
+/// The count hook (every 100000 instructions, as Redis): after
+/// busy-reply-threshold it suspends the script so that the engine serves
+/// other clients (who get -BUSY), and it raises the SCRIPT KILL error.
+unsafe extern "C-unwind" fn busy_hook(
+    l: *mut mlua::ffi::lua_State,
+    _ar: *mut mlua::ffi::lua_Debug,
+) {
+    enum Act {
+        Continue,
+        Kill,
+        Yield,
+    }
+    let act = HOOK.with(|h| {
+        let mut h = h.borrow_mut();
+        let Some(st) = h.as_mut() else {
+            return Act::Continue;
+        };
+        if st.killed {
+            return Act::Kill;
+        }
+        if !st.timed_out {
+            if (st.start.elapsed().as_millis() as u64) < st.threshold_ms {
+                return Act::Continue;
+            }
+            st.timed_out = true;
+        }
+        // SAFETY: `l` is the hook's live state.
+        let ours = l == st.main || st.own.contains(&l);
+        if st.can_yield && ours && unsafe { yieldable(l) } {
+            st.yielded = true;
+            return Act::Yield;
+        }
+        Act::Continue
+    });
+    match act {
+        Act::Continue => {}
+        Act::Kill => {
+            tracing::warn!("Lua script killed by user with SCRIPT KILL.");
+            // SAFETY: `l` is live. The hook now fires on every line so that
+            // pcall cannot hold the error back for long; lua_error does not
+            // return, and no Rust value with a destructor is alive here.
+            unsafe {
+                mlua::ffi::lua_sethook(l, Some(busy_hook), mlua::ffi::LUA_MASKLINE, 0);
+                mlua::ffi::lua_pushstring(l, c"Script killed by user with SCRIPT KILL...".as_ptr());
+                mlua::ffi::lua_error(l);
+            }
+        }
+        Act::Yield => {
+            // SAFETY: count hooks may yield in Lua 5.1 when no C call is
+            // on the coroutine's stack (checked by `yieldable`).
+            unsafe {
+                mlua::ffi::lua_yield(l, 0);
+            }
+        }
+    }
+}
+
 /// The Lua side of the API: wrappers that raise Redis's error tables, the
 /// error handler, `pcall` returning error messages, global protection.
 const PRELUDE: &str = r#"
-local raw_call, call, take_err, err_table, sha1hex, log, setresp, set_repl, version, version_num = ...
+local raw_call, call, take_err, own, hook_yielded, killed, iscfunction, err_table, sha1hex, log, setresp, set_repl, version, version_num = ...
 local dbg = debug
-local type, tostring, error, select, xpcall, rawpcall = type, tostring, error, select, xpcall, pcall
+local type, tostring, error, select, rawpcall = type, tostring, error, select, pcall
 
-local function handler(err)
+-- Runs the script's coroutine until it ends, fails, or the busy hook
+-- suspends it.
+local function resume(co)
+  return coroutine.resume(co)
+end
+
+-- The error table of a failed script, with the position in the user's
+-- script (Redis's error handler, reading the dead coroutine's stack).
+local function errpos(co, err)
   if type(err) == 'userdata' then
     local t = take_err()
     if t then err = t end
   end
-  local lvl = 2
-  local i = dbg.getinfo(lvl, 'nSl')
-  while i and (i.what == 'C' or i.source == '=redis') and lvl < 6 do
+  local lvl = 0
+  local i = dbg.getinfo(co, lvl, 'nSl')
+  while i and (i.what == 'C' or i.source == '=redis') and lvl < 8 do
     lvl = lvl + 1
-    i = dbg.getinfo(lvl, 'nSl')
+    i = dbg.getinfo(co, lvl, 'nSl')
   end
   if type(err) ~= 'table' then
     err = {err = 'ERR ' .. tostring(err)}
@@ -135,10 +251,6 @@ local function handler(err)
     err['line'] = i.currentline
   end
   return err
-end
-
-local function run(f)
-  return xpcall(f, handler)
 end
 
 local function raise(msg)
@@ -215,21 +327,43 @@ redis.REDIS_VERSION = version
 redis.REDIS_VERSION_NUM = version_num
 _G.redis = redis
 
-pcall = function(...)
-  local function fix(ok, ...)
-    if ok then return ok, ... end
-    local e = ...
-    if type(e) == 'userdata' then
-      local t = take_err()
-      if t then e = t end
-    end
-    if type(e) == 'table' then
-      local m = e.err
-      if type(m) == 'string' or type(m) == 'number' then e = m end
-    end
-    return false, e
+local function fix(ok, ...)
+  if ok then return ok, ... end
+  local e = ...
+  if type(e) == 'userdata' then
+    local t = take_err()
+    if t then e = t end
   end
-  return fix(rawpcall(...))
+  if type(e) == 'table' then
+    local m = e.err
+    if type(m) == 'string' or type(m) == 'number' then e = m end
+  end
+  return false, e
+end
+local co_create, co_resume, co_status, co_yield = coroutine.create, coroutine.resume, coroutine.status, coroutine.yield
+local function pack(...) return {n = select('#', ...), ...} end
+-- Redis's pcall returns the message of an error table. A Lua function
+-- runs in a coroutine of its own, so that the busy hook can suspend the
+-- script inside pcall too.
+pcall = function(f, ...)
+  if type(f) ~= 'function' or iscfunction(f) then
+    return fix(rawpcall(f, ...))
+  end
+  local co = co_create(f)
+  own(co, true)
+  local r = pack(co_resume(co, ...))
+  if killed() then error('Script killed by user with SCRIPT KILL...', 0) end
+  while r[1] and co_status(co) == 'suspended' do
+    if not hook_yielded() then
+      own(co, false)
+      return false, 'attempt to yield across metamethod/C-call boundary'
+    end
+    co_yield()
+    r = pack(co_resume(co))
+    if killed() then error('Script killed by user with SCRIPT KILL...', 0) end
+  end
+  own(co, false)
+  return fix(unpack(r, 1, r.n))
 end
 
 -- Removed for sandboxing (Redis's deny list and deprecated functions).
@@ -251,7 +385,7 @@ setmetatable(G, {
   end,
   __metatable = false,
 })
-return run
+return resume, errpos
 "#;
 
 impl Scripting {
@@ -269,6 +403,26 @@ impl Scripting {
         let raw_call = lua.create_function(|lua, args: MultiValue| Ok(raw_call(lua, args)))?;
         let call = lua.create_function(redis_call)?;
         let take_err = lua.create_function(|_, ()| Ok(take_pending_err()))?;
+        let own = lua.create_function(|_, (co, on): (mlua::Thread, bool)| {
+            let p = co.to_pointer() as *mut mlua::ffi::lua_State;
+            HOOK.with(|h| {
+                if let Some(st) = h.borrow_mut().as_mut() {
+                    if on {
+                        st.own.push(p);
+                    } else {
+                        st.own.retain(|&x| x != p);
+                    }
+                }
+            });
+            Ok(())
+        })?;
+        let hook_yielded = lua.create_function(|_, ()| {
+            Ok(HOOK.with(|h| h.borrow().as_ref().is_some_and(|st| st.yielded)))
+        })?;
+        let killed = lua.create_function(|_, ()| {
+            Ok(HOOK.with(|h| h.borrow().as_ref().is_some_and(|st| st.killed)))
+        })?;
+        let iscfunction = lua.create_function(|_, f: Function| Ok(f.info().what == "C"))?;
         let err_table =
             lua.create_function(|lua, msg: mlua::String| err_table_from(lua, &msg.as_bytes()))?;
         let sha1hex = lua.create_function(|lua, v: Value| {
@@ -326,10 +480,14 @@ impl Scripting {
             .set_name("=redis")
             .set_mode(mlua::ChunkMode::Text)
             .into_function()?;
-        let runner: Function = prelude.call((
+        let (resume, errpos): (Function, Function) = prelude.call((
             raw_call,
             call,
             take_err,
+            own,
+            hook_yielded,
+            killed,
+            iscfunction,
             err_table,
             sha1hex,
             log,
@@ -340,7 +498,11 @@ impl Scripting {
         ))?;
         Ok(Scripting {
             lua,
-            runner,
+            resume,
+            errpos,
+            co: None,
+            sha: String::new(),
+            caller: 0,
             scripts: HashMap::new(),
             scripts_mem: 0,
             client: None,
@@ -1087,7 +1249,6 @@ impl Engine {
             eval_args: args.to_vec(),
         });
         let lua = s.lua.clone();
-        let runner = s.runner.clone();
         let globals = lua.globals();
         let keys = &args[3..3 + numkeys];
         let argv = &args[3 + numkeys..];
@@ -1098,41 +1259,108 @@ impl Engine {
             }
             globals.raw_set(name, t)
         };
-        let prepared = set("KEYS", keys).and_then(|_| set("ARGV", argv));
-
-        let start = Instant::now();
-        let result: mlua::Result<MultiValue> = match prepared {
-            Ok(()) => {
-                CTX.with(|x| x.set(Some((NonNull::from(&mut *self), NonNull::from(&mut *c)))));
-                let r = runner.call::<MultiValue>(func);
-                CTX.with(|x| x.set(None));
-                r
+        let co = set("KEYS", keys)
+            .and_then(|_| set("ARGV", argv))
+            .and_then(|_| lua.create_thread(func));
+        // Only the commands the script runs are replayed.
+        self.prevent_propagation();
+        let co = match co {
+            Ok(co) => co,
+            Err(err) => {
+                self.script_end(c);
+                let msg: String = err.to_string().chars().take(100).collect();
+                c.reply()
+                    .error(&format!("ERR Error running script {sha}, {msg}"));
+                return;
             }
-            Err(e) => Err(e),
         };
-        let _ = start;
-
-        // Back from the script: the caller's tracking state, and the
-        // script client kept for the next run.
-        let mut resp3 = false;
-        if let Some(s) = self.scripting.as_deref_mut() {
-            s.run = None;
-            if let Some(sc) = s.client.as_mut() {
-                c.tracking = std::mem::take(&mut sc.tracking);
-                resp3 = sc.proto == Proto::Resp3;
+        let threshold = self.config.busy_reply_threshold;
+        let main = co.to_pointer() as *mut mlua::ffi::lua_State;
+        if threshold > 0 {
+            // SAFETY: `main` is the coroutine's lua_State, alive while `co`
+            // (kept in Scripting until the script ends) holds it.
+            unsafe {
+                mlua::ffi::lua_sethook(main, Some(busy_hook), mlua::ffi::LUA_MASKCOUNT, 100_000);
             }
         }
-        // Only the commands the script ran are replayed.
-        self.prevent_propagation();
+        // Only a top-level EVAL of a connection can leave the engine
+        // while it runs: inside EXEC, or when loading, it runs to its end.
+        let can_yield = self.repl.depth == 1
+            && c.fd >= 0
+            && c.kind == crate::server::client::ClientKind::Normal
+            && !self.loading;
+        HOOK.with(|h| {
+            *h.borrow_mut() = Some(HookState {
+                start: Instant::now(),
+                threshold_ms: threshold.max(0) as u64,
+                killed: false,
+                timed_out: false,
+                yielded: false,
+                main,
+                own: Vec::new(),
+                can_yield,
+            })
+        });
+        if let Some(s) = self.scripting.as_deref_mut() {
+            s.co = Some(co);
+            s.sha = sha.to_string();
+            s.caller = c.id;
+        }
+        self.script_step(c);
+    }
+
+    /// Resumes the running script once. When it ends, its reply goes to
+    /// `c` and true is returned; false when the busy hook suspended it.
+    fn script_step(&mut self, c: &mut Client) -> bool {
+        let Some(s) = self.scripting.as_deref_mut() else {
+            return true;
+        };
+        let (Some(co), resume, errpos) = (s.co.clone(), s.resume.clone(), s.errpos.clone()) else {
+            return true;
+        };
+        let sha = s.sha.clone();
+        CTX.with(|x| x.set(Some((NonNull::from(&mut *self), NonNull::from(&mut *c)))));
+        let result = resume.call::<MultiValue>(co.clone());
+        CTX.with(|x| x.set(None));
+        let yielded = HOOK.with(|h| {
+            h.borrow_mut()
+                .as_mut()
+                .is_some_and(|st| std::mem::take(&mut st.yielded))
+        });
+        let suspended = co.status() == mlua::ThreadStatus::Resumable;
+        if result.is_ok() && suspended && yielded {
+            if !self.script_busy {
+                tracing::warn!(
+                    "Slow script detected: still in execution after {} milliseconds. You can try killing the script using the SCRIPT KILL command. Script name is: {sha}.",
+                    self.config.busy_reply_threshold
+                );
+            }
+            self.script_busy = true;
+            c.script_busy = true;
+            self.script_kick.notify_one();
+            return false;
+        }
+        let resp3 = self.script_end(c);
         let mut no_stats = false;
         match result {
             Ok(vals) => {
                 let mut it = vals.into_iter();
                 let ok = matches!(it.next(), Some(Value::Boolean(true)));
                 let v = it.next().unwrap_or(Value::Nil);
-                if ok {
+                let v = if ok && suspended {
+                    // The script itself yielded outside any coroutine of its own.
+                    errpos
+                        .call::<Value>((co.clone(), "attempt to yield from outside a coroutine"))
+                        .unwrap_or(Value::Nil)
+                } else if ok {
                     let mut out = c.reply();
                     no_stats = lua_to_reply(&mut out, &v, resp3, 0);
+                    Value::Nil
+                } else {
+                    errpos.call::<Value>((co.clone(), v)).unwrap_or(Value::Nil)
+                };
+                if ok && !suspended {
+                    // Replied above.
                 } else if let Value::Table(t) = &v {
                     let info = err_info(t);
                     let mut m = String::from_utf8_lossy(&info.msg).into_owned();
@@ -1146,11 +1374,9 @@ impl Engine {
                     c.reply().error(&m);
                     no_stats = info.no_stats;
                 } else {
-                    let msg = lua_bytes(&v)
-                        .map(|b| String::from_utf8_lossy(&b).chars().take(100).collect())
-                        .unwrap_or_else(|| "execution failure".to_string());
-                    c.reply()
-                        .error(&format!("ERR Error running script {sha}, {msg}"));
+                    c.reply().error(&format!(
+                        "ERR Error running script {sha}, execution failure"
+                    ));
                 }
             }
             Err(e) => {
@@ -1170,6 +1396,89 @@ impl Engine {
                 let _ = s.lua.gc_step_kbytes(50);
             }
         }
+        true
+    }
+
+    /// The script ended: the caller gets its tracking state back, the
+    /// engine leaves the busy state. Answers whether the script switched
+    /// to RESP3.
+    fn script_end(&mut self, c: &mut Client) -> bool {
+        HOOK.with(|h| *h.borrow_mut() = None);
+        self.script_busy = false;
+        c.script_busy = false;
+        let mut resp3 = false;
+        if let Some(s) = self.scripting.as_deref_mut() {
+            s.run = None;
+            s.co = None;
+            if let Some(sc) = s.client.as_mut() {
+                c.tracking = std::mem::take(&mut sc.tracking);
+                resp3 = sc.proto == Proto::Resp3;
+            }
+        }
+        resp3
+    }
+
+    /// The cron of a busy script: runs it on (after the other clients had
+    /// their turn) until it ends, then wakes its caller.
+    pub fn script_continue(&mut self) {
+        let Some(id) = self
+            .scripting
+            .as_ref()
+            .filter(|s| s.co.is_some())
+            .map(|s| s.caller)
+        else {
+            self.script_busy = false;
+            return;
+        };
+        let registered = self.clients.remove(&id);
+        let known = registered.is_some();
+        let mut c = registered
+            .unwrap_or_else(|| Box::new(Client::new(id, String::new(), String::new(), -1, true)));
+        self.repl.depth += 1;
+        let done = self.script_step(&mut c);
+        self.repl.depth -= 1;
+        self.propagate_pending(true);
+        if done {
+            if c.out.first() == Some(&b'-') && !std::mem::take(&mut self.error_stats_skip) {
+                let end = c
+                    .out
+                    .iter()
+                    .position(|&b| b == b'\r')
+                    .unwrap_or(c.out.len());
+                let msg = String::from_utf8_lossy(&c.out[1..end]).into_owned();
+                self.count_error(&msg);
+            }
+            self.error_stats_skip = false;
+            if self.tracking.due {
+                self.tracking_after_command(&mut c);
+            }
+            c.wake.notify_one();
+        }
+        if known {
+            self.clients.insert(id, c);
+        }
+    }
+
+    /// SCRIPT KILL.
+    pub fn script_kill(&mut self) -> Result<(), String> {
+        let running = self.script_busy && self.scripting.as_ref().is_some_and(|s| s.co.is_some());
+        if !running {
+            return Err(NOTBUSY.to_string());
+        }
+        let dirty = self
+            .scripting
+            .as_ref()
+            .and_then(|s| s.run.as_ref())
+            .is_some_and(|r| r.write_dirty);
+        if dirty {
+            return Err("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.".into());
+        }
+        HOOK.with(|h| {
+            if let Some(st) = h.borrow_mut().as_mut() {
+                st.killed = true;
+            }
+        });
+        Ok(())
     }
 
     /// Redis's scriptPrepareForRun checks of the script's flags.
@@ -1213,5 +1522,22 @@ impl Engine {
             return Err("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'".into());
         }
         Ok(())
+    }
+}
+
+/// Runs a busy script on, one hook interval at a time, letting every other
+/// task (the connections, which get -BUSY) run in between.
+pub async fn busy_loop(engine: std::rc::Rc<std::cell::RefCell<Engine>>) {
+    let kick = engine.borrow().script_kick.clone();
+    loop {
+        kick.notified().await;
+        loop {
+            tokio::task::yield_now().await;
+            let mut e = engine.borrow_mut();
+            if !e.script_busy || e.shutdown.is_some() {
+                break;
+            }
+            e.script_continue();
+        }
     }
 }
