@@ -24,7 +24,8 @@
 //! answers false, `redis.debug` does nothing); globals are protected with a
 //! metatable on the global table rather than Redis's patched read-only
 //! tables, so the `redis` table and the libraries can still be changed by a
-//! script; the cjson, cmsgpack and struct libraries are not available.
+//! script; the cjson, cmsgpack and struct libraries are not available
+//! (`bit` is).
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -366,6 +367,20 @@ pcall = function(f, ...)
   return fix(unpack(r, 1, r.n))
 end
 
+-- unpack with a range too big for the stack fails cleanly (Lua 5.1.5's
+-- own check overflows).
+local rawunpack, tonumber = unpack, tonumber
+unpack = function(t, i, j)
+  if type(t) == 'table' then
+    local a = tonumber(i) or 1
+    local b = tonumber(j) or #t
+    if a <= b and b - a >= 8000 then
+      error('too many results to unpack', 0)
+    end
+  end
+  return rawunpack(t, i, j)
+end
+
 -- Removed for sandboxing (Redis's deny list and deprecated functions).
 loadfile = nil
 dofile = nil
@@ -475,6 +490,7 @@ impl Scripting {
             });
             Ok(true)
         })?;
+        lua.globals().raw_set("bit", bit_library(&lua)?)?;
         let prelude = lua
             .load(PRELUDE)
             .set_name("=redis")
@@ -515,6 +531,78 @@ impl Scripting {
     pub fn memory(&self) -> usize {
         self.lua.used_memory()
     }
+}
+
+/// A number as LuaBitOp reads it: rounded, then its low 32 bits.
+fn bit_arg(n: f64) -> i32 {
+    if !n.is_finite() {
+        return 0;
+    }
+    let m = n.round_ties_even().rem_euclid(4_294_967_296.0);
+    (m as u64 as u32) as i32
+}
+
+/// The `bit` library (LuaBitOp 1.0, as Redis bundles it).
+fn bit_library(lua: &Lua) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    t.raw_set(
+        "tobit",
+        lua.create_function(|_, x: f64| Ok(bit_arg(x) as f64))?,
+    )?;
+    t.raw_set(
+        "bnot",
+        lua.create_function(|_, x: f64| Ok(!bit_arg(x) as f64))?,
+    )?;
+    type Fold = fn(i32, i32) -> i32;
+    let folds: [(&str, Fold); 3] = [
+        ("band", |a, b| a & b),
+        ("bor", |a, b| a | b),
+        ("bxor", |a, b| a ^ b),
+    ];
+    for (name, op) in folds {
+        t.raw_set(
+            name,
+            lua.create_function(move |_, (x, rest): (f64, mlua::Variadic<f64>)| {
+                Ok(rest.iter().fold(bit_arg(x), |acc, &y| op(acc, bit_arg(y))) as f64)
+            })?,
+        )?;
+    }
+    type Shift = fn(i32, u32) -> i32;
+    let shifts: [(&str, Shift); 5] = [
+        ("lshift", |a, n| ((a as u32) << n) as i32),
+        ("rshift", |a, n| ((a as u32) >> n) as i32),
+        ("arshift", |a, n| a >> n),
+        ("rol", |a, n| (a as u32).rotate_left(n) as i32),
+        ("ror", |a, n| (a as u32).rotate_right(n) as i32),
+    ];
+    for (name, op) in shifts {
+        t.raw_set(
+            name,
+            lua.create_function(move |_, (x, n): (f64, f64)| {
+                Ok(op(bit_arg(x), (bit_arg(n) & 31) as u32) as f64)
+            })?,
+        )?;
+    }
+    t.raw_set(
+        "bswap",
+        lua.create_function(|_, x: f64| Ok((bit_arg(x) as u32).swap_bytes() as i32 as f64))?,
+    )?;
+    t.raw_set(
+        "tohex",
+        lua.create_function(|_, (x, n): (f64, Option<f64>)| {
+            let mut n = n.map_or(8, |v| bit_arg(v) as i64);
+            let upper = n < 0;
+            n = n.abs().min(8);
+            let v = bit_arg(x) as u32;
+            let s = if upper {
+                format!("{v:08X}")
+            } else {
+                format!("{v:08x}")
+            };
+            Ok(s[8 - n as usize..].to_string())
+        })?,
+    )?;
+    Ok(t)
 }
 
 /// `sha1hex` of Redis: 40 lowercase hex digits.
