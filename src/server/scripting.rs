@@ -24,8 +24,8 @@
 //! answers false, `redis.debug` does nothing); globals are protected with a
 //! metatable on the global table rather than Redis's patched read-only
 //! tables, so the `redis` table and the libraries can still be changed by a
-//! script; the cjson, cmsgpack and struct libraries are not available
-//! (`bit` is).
+//! script; the cmsgpack and struct libraries are not available (`bit` is,
+//! and `cjson` is a Lua implementation of lua-cjson's behaviour).
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -380,6 +380,218 @@ unpack = function(t, i, j)
   end
   return rawunpack(t, i, j)
 end
+
+-- cjson (Redis bundles lua-cjson 2.1): encode, decode and its settings.
+local cjson = {}
+local json_null = newproxy(false)
+cjson.null = json_null
+local jcfg = {enc_depth = 1000, dec_depth = 1000, invalid = false}
+local sfmt, sbyte, schar, ssub, floor, huge = string.format, string.byte, string.char, string.sub, math.floor, math.huge
+local jescapes = {['"'] = '\\"', ['\\'] = '\\\\', ['/'] = '\\/', ['\b'] = '\\b',
+  ['\f'] = '\\f', ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t'}
+local function jstring(s)
+  return '"' .. s:gsub('[%c"\\/]', function(c)
+    return jescapes[c] or sfmt('\\u%04x', sbyte(c))
+  end) .. '"'
+end
+local function jnumber(n)
+  if n ~= n or n == huge or n == -huge then
+    if not jcfg.invalid then
+      error('Cannot serialise number: must not be NaN or Inf', 0)
+    end
+    if n ~= n then return 'nan' end
+    return n > 0 and 'inf' or '-inf'
+  end
+  return sfmt('%.14g', n)
+end
+local jencode
+local function jtable(t, depth)
+  depth = depth + 1
+  if depth > jcfg.enc_depth then
+    error('Cannot serialise, excessive nesting (' .. depth .. ')', 0)
+  end
+  local max, items, array = 0, 0, true
+  for k in pairs(t) do
+    if type(k) == 'number' and k > 0 and floor(k) == k then
+      if k > max then max = k end
+      items = items + 1
+    else
+      array = false
+      break
+    end
+  end
+  local parts = {}
+  if array and max > 0 then
+    if max > items * 2 and max > 10 then
+      error('Cannot serialise table: excessively sparse array', 0)
+    end
+    for i = 1, max do
+      local v = t[i]
+      if v == nil then v = json_null end
+      parts[i] = jencode(v, depth)
+    end
+    return '[' .. table.concat(parts, ',') .. ']'
+  end
+  for k, v in pairs(t) do
+    local kt, ks = type(k)
+    if kt == 'string' then
+      ks = jstring(k)
+    elseif kt == 'number' then
+      ks = '"' .. jnumber(k) .. '"'
+    else
+      error('Cannot serialise table: table key must be a number or string', 0)
+    end
+    parts[#parts + 1] = ks .. ':' .. jencode(v, depth)
+  end
+  return '{' .. table.concat(parts, ',') .. '}'
+end
+jencode = function(v, depth)
+  local t = type(v)
+  if t == 'string' then return jstring(v)
+  elseif t == 'number' then return jnumber(v)
+  elseif t == 'boolean' then return v and 'true' or 'false'
+  elseif t == 'nil' or v == json_null then return 'null'
+  elseif t == 'table' then return jtable(v, depth)
+  end
+  error('Cannot serialise ' .. t .. ': type not supported', 0)
+end
+cjson.encode = function(...)
+  if select('#', ...) ~= 1 then error('bad argument #1 to \'encode\' (expected 1 argument)', 0) end
+  return jencode((...), 0)
+end
+local function utf8(cp)
+  if cp < 0x80 then return schar(cp)
+  elseif cp < 0x800 then return schar(0xC0 + floor(cp / 64), 0x80 + cp % 64)
+  elseif cp < 0x10000 then
+    return schar(0xE0 + floor(cp / 4096), 0x80 + floor(cp / 64) % 64, 0x80 + cp % 64)
+  end
+  return schar(0xF0 + floor(cp / 262144), 0x80 + floor(cp / 4096) % 64,
+    0x80 + floor(cp / 64) % 64, 0x80 + cp % 64)
+end
+cjson.decode = function(str)
+  if type(str) ~= 'string' then
+    error("bad argument #1 to 'decode' (string expected, got " .. type(str) .. ')', 0)
+  end
+  local pos, depth = 1, 0
+  local function fail(what)
+    error('Expected ' .. what .. ' but found invalid token at character ' .. pos, 0)
+  end
+  local function ws()
+    pos = str:find('[^ \t\r\n]', pos) or #str + 1
+  end
+  local value
+  local function jstr()
+    local out = {}
+    pos = pos + 1
+    while true do
+      local c = ssub(str, pos, pos)
+      if c == '' then fail('string') end
+      if c == '"' then pos = pos + 1 break end
+      if c == '\\' then
+        local e = ssub(str, pos + 1, pos + 1)
+        local map = {b = '\b', f = '\f', n = '\n', r = '\r', t = '\t', ['"'] = '"', ['\\'] = '\\', ['/'] = '/'}
+        if map[e] then
+          out[#out + 1] = map[e]
+          pos = pos + 2
+        elseif e == 'u' then
+          local cp = tonumber(ssub(str, pos + 2, pos + 5), 16)
+          if not cp then fail('string') end
+          pos = pos + 6
+          if cp >= 0xD800 and cp < 0xDC00 and ssub(str, pos, pos + 1) == '\\u' then
+            local lo = tonumber(ssub(str, pos + 2, pos + 5), 16)
+            if lo and lo >= 0xDC00 and lo < 0xE000 then
+              cp = 0x10000 + (cp - 0xD800) * 1024 + (lo - 0xDC00)
+              pos = pos + 6
+            end
+          end
+          out[#out + 1] = utf8(cp)
+        else
+          fail('string')
+        end
+      else
+        local stop = str:find('["\\]', pos) or #str + 1
+        out[#out + 1] = ssub(str, pos, stop - 1)
+        pos = stop
+      end
+    end
+    return table.concat(out)
+  end
+  local function nest()
+    depth = depth + 1
+    if depth > jcfg.dec_depth then
+      error('Found too many nested data structures (' .. depth .. ') at character ' .. pos, 0)
+    end
+  end
+  value = function()
+    ws()
+    local c = ssub(str, pos, pos)
+    if c == '{' then
+      nest()
+      local t = {}
+      pos = pos + 1
+      ws()
+      if ssub(str, pos, pos) == '}' then pos = pos + 1 depth = depth - 1 return t end
+      while true do
+        ws()
+        if ssub(str, pos, pos) ~= '"' then fail('object key string') end
+        local k = jstr()
+        ws()
+        if ssub(str, pos, pos) ~= ':' then fail('colon') end
+        pos = pos + 1
+        t[k] = value()
+        ws()
+        local d = ssub(str, pos, pos)
+        pos = pos + 1
+        if d == '}' then break end
+        if d ~= ',' then pos = pos - 1 fail('comma or object end') end
+      end
+      depth = depth - 1
+      return t
+    elseif c == '[' then
+      nest()
+      local t, n = {}, 0
+      pos = pos + 1
+      ws()
+      if ssub(str, pos, pos) == ']' then pos = pos + 1 depth = depth - 1 return t end
+      while true do
+        n = n + 1
+        t[n] = value()
+        ws()
+        local d = ssub(str, pos, pos)
+        pos = pos + 1
+        if d == ']' then break end
+        if d ~= ',' then pos = pos - 1 fail('comma or array end') end
+      end
+      depth = depth - 1
+      return t
+    elseif c == '"' then
+      return jstr()
+    elseif ssub(str, pos, pos + 3) == 'true' then pos = pos + 4 return true
+    elseif ssub(str, pos, pos + 4) == 'false' then pos = pos + 5 return false
+    elseif ssub(str, pos, pos + 3) == 'null' then pos = pos + 4 return json_null
+    end
+    local num = str:match('^-?%d+%.?%d*[eE]?[-+]?%d*', pos)
+    local n = num and tonumber(num)
+    if not n then fail('value') end
+    pos = pos + #num
+    return n
+  end
+  local v = value()
+  ws()
+  if pos <= #str then fail('the end') end
+  return v
+end
+cjson.encode_max_depth = function(n) jcfg.enc_depth = tonumber(n) or jcfg.enc_depth return jcfg.enc_depth end
+cjson.decode_max_depth = function(n) jcfg.dec_depth = tonumber(n) or jcfg.dec_depth return jcfg.dec_depth end
+cjson.encode_invalid_numbers = function(v) if v ~= nil then jcfg.invalid = v and v ~= 'off' end return jcfg.invalid end
+cjson.decode_invalid_numbers = function() return true end
+cjson.encode_keep_buffer = function() return true end
+cjson.encode_number_precision = function() return 14 end
+cjson.encode_sparse_array = function() return false, 2, 10 end
+cjson.decode_array_with_array_mt = function() return false end
+cjson._NAME = 'cjson'
+cjson._VERSION = '2.1.0'
+_G.cjson = cjson
 
 -- Removed for sandboxing (Redis's deny list and deprecated functions).
 loadfile = nil
