@@ -370,7 +370,8 @@ end
 -- unpack with a range too big for the stack fails cleanly (Lua 5.1.5's
 -- own check overflows).
 local rawunpack, tonumber = unpack, tonumber
-unpack = function(t, i, j)
+unpack = function(...)
+  local t, i, j = ...
   if type(t) == 'table' then
     local a = tonumber(i) or 1
     local b = tonumber(j) or #t
@@ -378,7 +379,7 @@ unpack = function(t, i, j)
       error('too many results to unpack', 0)
     end
   end
-  return rawunpack(t, i, j)
+  return rawunpack(...)
 end
 
 -- cjson (Redis bundles lua-cjson 2.1): encode, decode and its settings.
