@@ -221,7 +221,7 @@ unsafe extern "C-unwind" fn busy_hook(
 /// The Lua side of the API: wrappers that raise Redis's error tables, the
 /// error handler, `pcall` returning error messages, global protection.
 const PRELUDE: &str = r#"
-local raw_call, call, take_err, own, hook_yielded, killed, iscfunction, err_table, sha1hex, log, setresp, set_repl, version, version_num = ...
+local raw_call, call, take_err, own, hook_yielded, killed, iscfunction, err_table, sha1hex, log, setresp, set_repl, version, version_num, deprecated_api = ...
 local dbg = debug
 local type, tostring, error, select, rawpcall = type, tostring, error, select, pcall
 
@@ -598,10 +598,21 @@ _G.cjson = cjson
 loadfile = nil
 dofile = nil
 print = nil
-setfenv = nil
-getfenv = nil
-newproxy = nil
+if not deprecated_api then
+  setfenv = nil
+  getfenv = nil
+  newproxy = nil
+end
 debug = nil
+
+-- No precompiled chunks: loadstring of bytecode gives nil, as Redis's Lua.
+local rawloadstring = loadstring
+loadstring = function(s, ...)
+  if type(s) == 'string' and ssub(s, 1, 1) == '\27' then
+    return nil, 'binary chunks are not allowed'
+  end
+  return rawloadstring(s, ...)
+end
 
 local G = _G
 setmetatable(G, {
@@ -617,7 +628,7 @@ return resume, errpos
 "#;
 
 impl Scripting {
-    fn new() -> mlua::Result<Scripting> {
+    fn new(deprecated_api: bool) -> mlua::Result<Scripting> {
         use mlua::{LuaOptions, StdLib};
         // SAFETY: the debug library is loaded only for the error handler
         // (it captures it) and removed from the globals before any script
@@ -724,6 +735,7 @@ impl Scripting {
             set_repl,
             crate::persistence::rdb::REDIS_VER,
             VERSION_NUM,
+            deprecated_api,
         ))?;
         Ok(Scripting {
             lua,
@@ -1430,7 +1442,8 @@ impl Engine {
     /// The interpreter, made on first use.
     fn scripting_init(&mut self) -> Result<&mut Scripting, String> {
         if self.scripting.is_none() {
-            let s = Scripting::new().map_err(|e| format!("ERR Lua initialization failed: {e}"))?;
+            let s = Scripting::new(self.config.lua_enable_deprecated_api)
+                .map_err(|e| format!("ERR Lua initialization failed: {e}"))?;
             self.scripting = Some(Box::new(s));
         }
         self.scripting
