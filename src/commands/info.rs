@@ -397,6 +397,10 @@ fn memory_section(e: &mut Engine, c: &Client, used: u64, out: &mut String) {
     let (arss, arss_bytes) = m.allocator_rss();
     let (rss_extra, rss_extra_bytes) = m.rss_overhead();
     let (frag, frag_bytes) = m.fragmentation();
+    let (lua_mem, scripts_mem) = e.scripts_memory();
+    let n_scripts = e.scripts_cached();
+    let lua_mem_h = bytes_to_human(lua_mem as u64);
+    let scripts_mem_h = bytes_to_human(scripts_mem as u64);
     let _ = write!(
         out,
         "used_memory:{}\r\n\
@@ -415,19 +419,19 @@ fn memory_section(e: &mut Engine, c: &Client, used: u64, out: &mut String) {
          allocator_resident:{}\r\n\
          total_system_memory:{total_system}\r\n\
          total_system_memory_human:{}\r\n\
-         used_memory_lua:0\r\n\
-         used_memory_vm_eval:0\r\n\
-         used_memory_lua_human:0B\r\n\
-         used_memory_scripts_eval:0\r\n\
-         number_of_cached_scripts:0\r\n\
+         used_memory_lua:{lua_mem}\r\n\
+         used_memory_vm_eval:{lua_mem}\r\n\
+         used_memory_lua_human:{lua_mem_h}\r\n\
+         used_memory_scripts_eval:{scripts_mem}\r\n\
+         number_of_cached_scripts:{n_scripts}\r\n\
          number_of_functions:0\r\n\
          number_of_libraries:0\r\n\
          used_memory_vm_functions:0\r\n\
-         used_memory_vm_total:0\r\n\
-         used_memory_vm_total_human:0B\r\n\
+         used_memory_vm_total:{lua_mem}\r\n\
+         used_memory_vm_total_human:{lua_mem_h}\r\n\
          used_memory_functions:0\r\n\
-         used_memory_scripts:0\r\n\
-         used_memory_scripts_human:0B\r\n\
+         used_memory_scripts:{scripts_mem}\r\n\
+         used_memory_scripts_human:{scripts_mem_h}\r\n\
          maxmemory:{}\r\n\
          maxmemory_human:{}\r\n\
          maxmemory_policy:{}\r\n\

@@ -16,6 +16,7 @@ mod list;
 pub mod migrate;
 mod pubsub;
 mod replication;
+mod scripting;
 mod server;
 mod set;
 mod sort;
@@ -56,6 +57,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     dump::COMMANDS,
     migrate::COMMANDS,
     stream::COMMANDS,
+    scripting::COMMANDS,
 ];
 
 /// Parses an integer argument or replies with Redis's error.

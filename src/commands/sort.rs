@@ -312,9 +312,8 @@ fn sort_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], access: Access) 
         };
         // A set has no order of its own: what is stored must not depend on
         // the table's layout (for replicas and AOF), so it is sorted by its
-        // members. Redis does the same for scripts' calls; there is no
-        // scripting yet.
-        if p.dont_sort && source == Source::Set && p.store.is_some() {
+        // members. Redis does the same for scripts' calls.
+        if p.dont_sort && source == Source::Set && (p.store.is_some() || c.script) {
             p.dont_sort = false;
             p.compare = Compare::Alpha;
             p.by = None;

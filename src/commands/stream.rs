@@ -621,6 +621,13 @@ fn read_generic(e: &mut Engine, c: &mut Client, args: &[Bytes], group_mode: bool
         let more = args.len() - i - 1;
         let o = &args[i][..];
         if is(o, "block") && more > 0 {
+            if c.script {
+                c.reply().error(&format!(
+                    "ERR {} command is not allowed with BLOCK option from scripts",
+                    String::from_utf8_lossy(&args[0])
+                ));
+                return;
+            }
             i += 1;
             match arg_block_ms(c, &args[i]) {
                 Some(t) => timeout = Some(t),

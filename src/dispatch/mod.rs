@@ -441,8 +441,15 @@ fn run(e: &mut Engine, c: &mut Client, args: Vec<Bytes>) {
         }
     };
     let spec = e.commands.rows[idx].spec;
+    // A script that declares flags runs with them (Redis's
+    // evalGetCommandFlags).
+    let fl = if spec.group == "scripting" && spec.name.starts_with("eval") {
+        crate::server::scripting::eval_command_flags(e, spec.name, &args, spec.flags)
+    } else {
+        spec.flags
+    };
 
-    if let Err(msg) = gates(e, c, spec) {
+    if let Err(msg) = gates(e, c, spec, fl) {
         if spec.name == "exec" && c.multi.is_some() {
             // Redis's execCommandAbort: the whole transaction is discarded.
             let msg = format!("EXECABORT Transaction discarded because of: {msg}");
@@ -625,7 +632,7 @@ fn drop_replies_since(c: &mut Client, start: usize) {
 }
 
 /// The checks of Redis's processCommand, from the command's flags.
-fn gates(e: &mut Engine, c: &mut Client, spec: &CommandSpec) -> Result<(), String> {
+fn gates(e: &mut Engine, c: &mut Client, spec: &CommandSpec, fl: u64) -> Result<(), String> {
     if spec.has(flags::PROTECTED) {
         protected_gate(e, c, spec)?;
     }
@@ -645,8 +652,8 @@ fn gates(e: &mut Engine, c: &mut Client, spec: &CommandSpec) -> Result<(), Strin
     let not_all = |flag: u64| {
         queued.is_some_and(|q| q.iter().any(|(i, _)| !e.commands.rows[*i].spec.has(flag)))
     };
-    let is_write = spec.has(flags::WRITE) || any(flags::WRITE);
-    let deny_stale = !spec.has(flags::STALE) || not_all(flags::STALE);
+    let is_write = fl & flags::WRITE != 0 || any(flags::WRITE);
+    let deny_stale = fl & flags::STALE == 0 || not_all(flags::STALE);
     let deny_loading = !spec.has(flags::LOADING) || not_all(flags::LOADING);
     // The primary's stream is applied whatever the local state.
     let from_primary = c.kind == ClientKind::Primary;
@@ -656,11 +663,13 @@ fn gates(e: &mut Engine, c: &mut Client, spec: &CommandSpec) -> Result<(), Strin
     if e.config.maxmemory_clients != 0 {
         e.evict_clients(Some(c));
     }
+    e.pre_command_oom = false;
     if e.config.maxmemory > 0 {
-        let reject = spec.has(flags::DENYOOM)
+        let reject = fl & flags::DENYOOM != 0
             || any(flags::DENYOOM)
             || (c.multi.is_some() && !matches!(spec.name, "exec" | "discard" | "quit" | "reset"));
         let oom = e.perform_evictions(Some(c)) == crate::server::evict::EvictResult::Fail;
+        e.pre_command_oom = oom;
         if oom && reject && !from_primary {
             return Err(errors::OOM.to_string());
         }
@@ -691,6 +700,9 @@ fn gates(e: &mut Engine, c: &mut Client, spec: &CommandSpec) -> Result<(), Strin
     }
     if e.loading && deny_loading {
         return Err(errors::LOADING.to_string());
+    }
+    if e.script_busy && fl & flags::ALLOW_BUSY == 0 {
+        return Err(errors::BUSY.to_string());
     }
     Ok(())
 }
@@ -755,6 +767,7 @@ pub fn call(e: &mut Engine, c: &mut Client, idx: usize, args: &[Bytes]) {
     }
     let ns = (crate::keyspace::now_us().saturating_sub(start)).max(0) as u64 * 1000;
     let usec = ns / 1000;
+    let counted = std::mem::take(&mut e.error_stats_skip);
     let stat = &mut e.cmd_stats[idx];
     // A command that blocked is counted once, when it is served or times
     // out (Redis's updateStatsOnUnblock).
@@ -765,7 +778,7 @@ pub fn call(e: &mut Engine, c: &mut Client, idx: usize, args: &[Bytes]) {
     if e.config.latency_tracking {
         stat.hist.get_or_insert_with(Default::default).record(ns);
     }
-    if c.out.len() > before && c.out[before] == b'-' {
+    if c.out.len() > before && c.out[before] == b'-' && !counted {
         stat.failed += 1;
         let end = c.out[before..]
             .iter()
@@ -783,8 +796,14 @@ pub fn call(e: &mut Engine, c: &mut Client, idx: usize, args: &[Bytes]) {
     // A save resets `dirty`: only an increase is a change to replay.
     e.prop_leave(prop, c.db, args, e.dirty > dirty_before, is_exec);
     e.propagate_pending(!spec.has(flags::TOUCHES_ARBITRARY_KEYS));
-    if c.tracking.on && spec.has(flags::READONLY) {
-        e.tracking_remember_keys(c, spec, args);
+    if c.tracking.on && spec.has(flags::READONLY) && !matches!(spec.name, "eval_ro" | "evalsha_ro")
+    {
+        if c.script {
+            // A script that reads tracks the keys its EVAL declared.
+            crate::server::scripting::remember_script_keys(e, c);
+        } else {
+            e.tracking_remember_keys(c, spec, args);
+        }
     }
     c.last_cmd = idx;
     if !spec.has(flags::SKIP_SLOWLOG) {

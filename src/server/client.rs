@@ -97,6 +97,11 @@ pub struct Client {
     pub reblock_deadline: Option<Option<Instant>>,
     /// CLIENT TRACKING state.
     pub tracking: super::tracking::ClientTracking,
+    /// The client Lua scripts run their commands on.
+    pub script: bool,
+    /// This client's script is busy (suspended past busy-reply-threshold):
+    /// its connection runs nothing more until the script ends.
+    pub script_busy: bool,
 }
 
 impl Client {
@@ -144,6 +149,8 @@ impl Client {
             deny_blocking: false,
             reblock_deadline: None,
             tracking: Default::default(),
+            script: false,
+            script_busy: false,
         }
     }
 

@@ -158,6 +158,7 @@ pub async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64,
             }
             let next = match &c.blocked {
                 Some(b) => Next::Blocked(b.deadline),
+                None if c.script_busy => Next::Blocked(None),
                 None => process(e, &mut c, &mut buf, &mut decoder, &mut pending),
             };
             // Replies leave only after their writes are in the AOF.
@@ -380,6 +381,9 @@ fn process(
         }
         if let Some(b) = &c.blocked {
             return Next::Blocked(b.deadline);
+        }
+        if c.script_busy {
+            return Next::Blocked(None);
         }
     }
     c.qbuf = buf.len() + decoder.pending_bytes();

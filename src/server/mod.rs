@@ -25,6 +25,7 @@ pub mod persist;
 pub mod propagate;
 pub mod pubsub;
 pub mod replica;
+pub mod scripting;
 pub mod snapshot;
 pub mod tracking;
 
@@ -183,6 +184,19 @@ pub struct Engine {
     pub aof: crate::persistence::aof::Aof,
     /// Eviction state (maxmemory).
     pub evict: evict::Evictor,
+    /// Lua scripting: the interpreter and the script cache (made on first use).
+    pub scripting: Option<Box<scripting::Scripting>>,
+    /// The running command found the server out of memory before it ran
+    /// (Redis's pre_command_oom_state).
+    pub pre_command_oom: bool,
+    /// The running command's error reply was already counted in the error
+    /// statistics (a script returning the error of a command it ran).
+    pub error_stats_skip: bool,
+    /// A script ran past busy-reply-threshold and is suspended: other
+    /// commands get -BUSY until it ends.
+    pub script_busy: bool,
+    /// Wakes the task that runs a busy script on.
+    pub script_kick: Rc<Notify>,
 }
 
 impl Engine {
@@ -235,6 +249,11 @@ impl Engine {
             persist: Default::default(),
             aof: crate::persistence::aof::Aof::new(false),
             evict: Default::default(),
+            scripting: None,
+            pre_command_oom: false,
+            error_stats_skip: false,
+            script_busy: false,
+            script_kick: Rc::new(Notify::new()),
         };
         e.aof = crate::persistence::aof::Aof::new(e.config.appendonly);
         e.aof_sync_flag();
@@ -891,6 +910,7 @@ async fn serve(
         .collect();
     tokio::task::spawn_local(cron_loop(engine.clone()));
     tokio::task::spawn_local(snapshot::walk_loop(engine.clone()));
+    tokio::task::spawn_local(scripting::busy_loop(engine.clone()));
     if load_rdb {
         tokio::task::spawn_local(persist::load_at_startup(engine.clone()));
     }
