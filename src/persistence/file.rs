@@ -61,9 +61,33 @@ impl Target {
     }
 }
 
+/// Which of a process's temp dump files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TempKind {
+    /// A synchronous save's or a forked child's: `temp-<pid>.rdb`.
+    Save,
+    /// The forkless writer thread's: `temp-<pid>-forkless.rdb`, apart from
+    /// the synchronous save's, which SAVE, FLUSHALL and DEBUG RELOAD may
+    /// write while the walk runs.
+    Forkless,
+}
+
+impl TempKind {
+    pub const ALL: [TempKind; 2] = [TempKind::Save, TempKind::Forkless];
+}
+
+/// The one place temp dump files are named: `dir/temp-<pid>.rdb` or
+/// `dir/temp-<pid>-forkless.rdb`.
+pub fn temp_file(dir: &Path, pid: u32, kind: TempKind) -> PathBuf {
+    match kind {
+        TempKind::Save => dir.join(format!("temp-{pid}.rdb")),
+        TempKind::Forkless => dir.join(format!("temp-{pid}-forkless.rdb")),
+    }
+}
+
 /// `dir/temp-<pid>.rdb`.
 pub fn temp_path(dir: &Path, pid: u32) -> PathBuf {
-    dir.join(format!("temp-{pid}.rdb"))
+    temp_file(dir, pid, TempKind::Save)
 }
 
 /// A failed save; its text is the line Redis logs for the same failure.

@@ -196,6 +196,7 @@ impl Engine {
         let version = self.persist.snap.next_version;
         let opts = self.save_options();
         let target = self.save_target();
+        self.insist_temp_files(&target);
         let high_water = self.config.snapshot_buffer_high_water;
         let writer_delay = self.config.snapshot_writer_delay.max(0) as u32;
         match Forkless::start(
