@@ -133,3 +133,33 @@ deserunt mollit anim id est laborum.\0";
         }
     }
 }
+
+#[cfg(test)]
+mod timing {
+    /// Interleaved min-of-N throughput of the `crc64` crate (slicing-by-8)
+    /// and ours, robust to a loaded machine where criterion's means are
+    /// not: `cargo test --release --lib -- --ignored crc64_timing --nocapture`.
+    #[test]
+    #[ignore]
+    fn crc64_timing() {
+        use std::time::Instant;
+        let data: Vec<u8> = (0..1u32 << 20)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+            .collect();
+        let (mut crate_ns, mut ours_ns) = (u128::MAX, u128::MAX);
+        for _ in 0..200 {
+            let t = Instant::now();
+            std::hint::black_box(::crc64::crc64(0, std::hint::black_box(&data)));
+            crate_ns = crate_ns.min(t.elapsed().as_nanos());
+            let t = Instant::now();
+            std::hint::black_box(super::crc64(0, std::hint::black_box(&data)));
+            ours_ns = ours_ns.min(t.elapsed().as_nanos());
+        }
+        let mbs = |ns: u128| data.len() as f64 / ns as f64 * 1e3;
+        println!(
+            "crc64 1 MiB: crate {:.0} MB/s, rdb::crc64 {:.0} MB/s",
+            mbs(crate_ns),
+            mbs(ours_ns)
+        );
+    }
+}
