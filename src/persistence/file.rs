@@ -291,3 +291,33 @@ pub fn debug_delay(usec: i32, rng: &mut u64) {
         std::thread::sleep(std::time::Duration::from_micros(us));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temp_files_are_named_in_one_place() {
+        let dir = Path::new("/data");
+        assert_eq!(temp_path(dir, 42), PathBuf::from("/data/temp-42.rdb"));
+        assert_eq!(
+            temp_file(dir, 42, TempKind::Save),
+            PathBuf::from("/data/temp-42.rdb")
+        );
+        assert_eq!(
+            temp_file(dir, 42, TempKind::Forkless),
+            PathBuf::from("/data/temp-42-forkless.rdb")
+        );
+        let target = Target {
+            dir: dir.to_path_buf(),
+            filename: "dump.rdb".into(),
+            pid: 42,
+            incremental_fsync: false,
+        };
+        assert_eq!(target.temp_path(), temp_file(dir, 42, TempKind::Save));
+        assert_eq!(
+            crate::persistence::forkless::temp_path(&target),
+            temp_file(dir, 42, TempKind::Forkless)
+        );
+    }
+}
