@@ -606,14 +606,21 @@ pub async fn walk_loop(engine: Rc<RefCell<Engine>>) {
                     // While clients keep the server busy they get most of
                     // it: yield for BUSY_SHARE times the step's own
                     // duration, or until they are idle. The walk's work
-                    // continues downstream (the writer's LZF, checksum
-                    // and I/O), so its share of a small machine is larger than
-                    // its share of the engine thread.
+                    // continues downstream (the writer's LZF, checksum and
+                    // I/O), so its share of a small machine is larger than
+                    // its share of the engine thread. A round of yielding
+                    // that served no command ends the wait: spinning on
+                    // an empty poll would only take a core from the
+                    // clients and the writer.
                     let commands = engine.borrow().stats.commands;
                     if commands != seen_commands {
                         let until = Instant::now() + started.elapsed() * BUSY_SHARE;
-                        while Instant::now() < until {
+                        loop {
+                            let before = engine.borrow().stats.commands;
                             tokio::task::yield_now().await;
+                            if Instant::now() >= until || engine.borrow().stats.commands == before {
+                                break;
+                            }
                         }
                     } else {
                         tokio::task::yield_now().await;
