@@ -61,9 +61,33 @@ impl Target {
     }
 }
 
+/// Which of a process's temp dump files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TempKind {
+    /// A synchronous save's or a forked child's: `temp-<pid>.rdb`.
+    Save,
+    /// The forkless writer thread's: `temp-<pid>-forkless.rdb`, apart from
+    /// the synchronous save's, which SAVE, FLUSHALL and DEBUG RELOAD may
+    /// write while the walk runs.
+    Forkless,
+}
+
+impl TempKind {
+    pub const ALL: [TempKind; 2] = [TempKind::Save, TempKind::Forkless];
+}
+
+/// The one place temp dump files are named: `dir/temp-<pid>.rdb` or
+/// `dir/temp-<pid>-forkless.rdb`.
+pub fn temp_file(dir: &Path, pid: u32, kind: TempKind) -> PathBuf {
+    match kind {
+        TempKind::Save => dir.join(format!("temp-{pid}.rdb")),
+        TempKind::Forkless => dir.join(format!("temp-{pid}-forkless.rdb")),
+    }
+}
+
 /// `dir/temp-<pid>.rdb`.
 pub fn temp_path(dir: &Path, pid: u32) -> PathBuf {
-    dir.join(format!("temp-{pid}.rdb"))
+    temp_file(dir, pid, TempKind::Save)
 }
 
 /// A failed save; its text is the line Redis logs for the same failure.
@@ -265,5 +289,35 @@ pub fn debug_delay(usec: i32, rng: &mut u64) {
     };
     if us > 0 {
         std::thread::sleep(std::time::Duration::from_micros(us));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temp_files_are_named_in_one_place() {
+        let dir = Path::new("/data");
+        assert_eq!(temp_path(dir, 42), PathBuf::from("/data/temp-42.rdb"));
+        assert_eq!(
+            temp_file(dir, 42, TempKind::Save),
+            PathBuf::from("/data/temp-42.rdb")
+        );
+        assert_eq!(
+            temp_file(dir, 42, TempKind::Forkless),
+            PathBuf::from("/data/temp-42-forkless.rdb")
+        );
+        let target = Target {
+            dir: dir.to_path_buf(),
+            filename: "dump.rdb".into(),
+            pid: 42,
+            incremental_fsync: false,
+        };
+        assert_eq!(target.temp_path(), temp_file(dir, 42, TempKind::Save));
+        assert_eq!(
+            crate::persistence::forkless::temp_path(&target),
+            temp_file(dir, 42, TempKind::Forkless)
+        );
     }
 }

@@ -13,7 +13,9 @@
 //! marked too, and the walk skips marked entries. Serializing the single
 //! entry rather than its whole segment keeps a write's extra cost to its own
 //! value. Encoded bytes go to a writer thread ([`Writer`]) through a
-//! channel whose content is counted: above the high-water mark the walk
+//! channel whose content is counted (a string value LZF would be tried on
+//! goes as its bytes, and the writer encodes it: LZF was most of the engine
+//! thread's cost per saved byte, see [`Chunk`]): above the high-water mark the walk
 //! stops producing and the engine delays write commands (the dispatcher's
 //! part, see `server::snapshot`) until the writer drains it.
 //!
@@ -45,7 +47,8 @@
 //!
 //! # Crash safety
 //!
-//! The writer thread writes `temp-<pid>.rdb`, and only a complete file is
+//! The writer thread writes `temp-<pid>-forkless.rdb` ([`file::temp_file`],
+//! which the second-SIGINT exit removes too), and only a complete file is
 //! fsynced and renamed over the dump ([`file::commit_temp`]).
 //!
 //! # Cancellation
@@ -61,7 +64,7 @@ use std::time::Instant;
 use super::file::{self, SaveError, Target};
 use super::rdb::{self, encode, opcode, SaveOptions};
 use crate::keyspace::table::Table;
-use crate::keyspace::{Deadline, Entry, Keyspace, SBytes};
+use crate::keyspace::{Deadline, Entry, Keyspace, SBytes, Value};
 
 /// A value with more elements than this (in a non-compact encoding) is
 /// encoded in chunks.
@@ -83,6 +86,9 @@ pub struct DbCut {
     cursor: usize,
     /// Whole entries encoded and not yet sent to the writer.
     pub out: Vec<u8>,
+    /// Ranges of `out` holding a string value's bytes as they are, which the
+    /// writer thread encodes (LZF) in their place: see [`Chunk`].
+    deferred: Vec<(usize, usize)>,
     /// Big values waiting for, or in, their chunked encoding.
     jobs: VecDeque<BigJob>,
     /// Keys and segments serialized (INFO progress).
@@ -125,6 +131,7 @@ impl DbCut {
             opts,
             cursor: 0,
             out: Vec::new(),
+            deferred: Vec::new(),
             jobs: VecDeque::new(),
             keys: 0,
             segments: 0,
@@ -264,7 +271,22 @@ fn serialize_entry(e: &Entry, expires: &Table<Deadline>, cut: &mut DbCut) {
             select_db(&mut cut.out, cut.tag);
         }
         rdb::entry_head(&mut cut.out, e, expire, &cut.opts);
-        encode::body(&mut cut.out, &e.value, cut.opts.compress);
+        let plain = match &e.value {
+            Value::Str(s) => Some(s.as_bytes()),
+            Value::Raw(v) => Some(v.as_slice()),
+            _ => None,
+        };
+        match plain {
+            // LZF is most of a save's CPU: a string value long enough to
+            // be tried is copied as it is and compressed on the writer's
+            // thread, off the engine's.
+            Some(b) if cut.opts.compress && b.len() > encode::LZF_MIN => {
+                let start = cut.out.len();
+                cut.out.extend_from_slice(b);
+                cut.deferred.push((start, cut.out.len()));
+            }
+            _ => encode::body(&mut cut.out, &e.value, cut.opts.compress),
+        }
     }
     cut.keys += 1;
 }
@@ -383,9 +405,36 @@ fn job_step(j: &mut BigJob, e: &Entry, opts: &SaveOptions, budget: usize, tag: u
     true
 }
 
+/// Bytes for the file, but for `deferred`: ranges of `bytes` that hold a
+/// string value's bytes as they are, to be replaced by their RDB string
+/// encoding ([`encode::string`], LZF when it saves) by the writer thread.
+struct Chunk {
+    bytes: Vec<u8>,
+    deferred: Vec<(usize, usize)>,
+}
+
+impl Chunk {
+    /// The chunk as the file holds it, in `out` (cleared first), or the
+    /// bytes themselves when nothing is deferred.
+    fn encoded<'a>(&'a self, out: &'a mut Vec<u8>) -> &'a [u8] {
+        if self.deferred.is_empty() {
+            return &self.bytes;
+        }
+        out.clear();
+        let mut pos = 0;
+        for &(start, end) in &self.deferred {
+            out.extend_from_slice(&self.bytes[pos..start]);
+            encode::string(out, &self.bytes[start..end], true);
+            pos = end;
+        }
+        out.extend_from_slice(&self.bytes[pos..]);
+        out
+    }
+}
+
 /// A message to the writer thread.
 enum Msg {
-    Chunk(Vec<u8>),
+    Chunk(Chunk),
     Finish,
     Abort,
 }
@@ -459,13 +508,20 @@ impl Writer {
     }
 
     fn send(&self, bytes: Vec<u8>) {
-        if bytes.is_empty() {
+        self.send_chunk(Chunk {
+            bytes,
+            deferred: Vec::new(),
+        });
+    }
+
+    fn send_chunk(&self, c: Chunk) {
+        if c.bytes.is_empty() {
             return;
         }
         self.shared
             .inflight
-            .fetch_add(bytes.len() as u64, Ordering::SeqCst);
-        let _ = self.tx.send(Msg::Chunk(bytes));
+            .fetch_add(c.bytes.len() as u64, Ordering::SeqCst);
+        let _ = self.tx.send(Msg::Chunk(c));
     }
 
     /// Stops the thread and waits for it: the temp file is gone on return.
@@ -510,15 +566,20 @@ fn write_file(
     if let Err(e) = w.header() {
         return werr(e);
     }
+    let mut scratch = Vec::new();
     loop {
         match rx.recv() {
             Ok(Msg::Chunk(_)) if sh.abort.load(Ordering::SeqCst) => return WriterEnd::Cancelled,
-            Ok(Msg::Chunk(bytes)) => {
+            Ok(Msg::Chunk(c)) => {
                 if delay_us > 0 {
                     std::thread::sleep(std::time::Duration::from_micros(delay_us.into()));
                 }
-                let r = w.raw(&bytes);
-                sh.inflight.fetch_sub(bytes.len() as u64, Ordering::SeqCst);
+                let r = w.raw(c.encoded(&mut scratch));
+                if scratch.capacity() > 4 << 20 {
+                    scratch = Vec::new();
+                }
+                sh.inflight
+                    .fetch_sub(c.bytes.len() as u64, Ordering::SeqCst);
                 sh.written.store(w.bytes_written(), Ordering::Relaxed);
                 sh.drained.notify_one();
                 if let Err(e) = r {
@@ -549,10 +610,9 @@ fn write_file(
     }
 }
 
-/// `temp-<pid>-forkless.rdb`: not the synchronous save's `temp-<pid>.rdb`,
-/// which SAVE, FLUSHALL and DEBUG RELOAD may write while the walk runs.
+/// `temp-<pid>-forkless.rdb` ([`file::temp_file`]).
 pub fn temp_path(target: &Target) -> std::path::PathBuf {
-    target.dir.join(format!("temp-{}-forkless.rdb", target.pid))
+    file::temp_file(&target.dir, target.pid, file::TempKind::Forkless)
 }
 
 /// What a walk step achieved.
@@ -715,16 +775,22 @@ impl Forkless {
         let mut chunks = Vec::new();
         for c in self.cuts_mut(ks) {
             if !c.out.is_empty() {
-                chunks.push(std::mem::take(&mut c.out));
+                chunks.push(Chunk {
+                    bytes: std::mem::take(&mut c.out),
+                    deferred: std::mem::take(&mut c.deferred),
+                });
             }
             // Jobs finished by a write hook are whole: they may go now.
             while c.jobs.front().is_some_and(|j| j.done) {
                 let j = c.jobs.pop_front().expect("checked");
-                chunks.push(j.buf);
+                chunks.push(Chunk {
+                    bytes: j.buf,
+                    deferred: Vec::new(),
+                });
             }
         }
-        for b in chunks {
-            self.writer.send(b);
+        for c in chunks {
+            self.writer.send_chunk(c);
         }
         true
     }

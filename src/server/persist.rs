@@ -96,7 +96,7 @@ pub struct Persist {
     pub fatal: bool,
     /// A SIGTERM / SIGINT asked for a shutdown that the cron will run.
     pub shutdown_asap: Option<Signal>,
-    /// The temp file path the "insist" handler removes (see
+    /// The directory whose temp files the "insist" handler removes (see
     /// [`install_insist_handler`]).
     insist_temp: Option<std::path::PathBuf>,
     /// Method choice, the forkless save, the fork guard.
@@ -285,11 +285,7 @@ impl Engine {
     /// outcome; on success resets `dirty` and sets the last-save time.
     pub fn rdb_save(&mut self) -> Result<(), ()> {
         let target = self.save_target();
-        let temp = target.temp_path();
-        if self.persist.insist_temp.as_ref() != Some(&temp) {
-            insist::set_temp_path(&temp);
-            self.persist.insist_temp = Some(temp);
-        }
+        self.insist_temp_files(&target);
         let opts = self.save_options();
         let delay = self.config.rdb_key_save_delay;
         let mut rng = u64::from(target.pid) | 1;
@@ -574,6 +570,16 @@ impl Engine {
             }
         }
         true
+    }
+
+    /// Points the second-SIGINT exit at `target`'s temp files (the
+    /// synchronous save's and the forkless writer's); done before either
+    /// kind of save starts, so that an exit mid-save leaves neither.
+    pub(crate) fn insist_temp_files(&mut self, target: &file::Target) {
+        if self.persist.insist_temp.as_ref() != Some(&target.dir) {
+            insist::set_temp_files(&target.dir, target.pid);
+            self.persist.insist_temp = Some(target.dir.clone());
+        }
     }
 
     /// A SIGTERM or SIGINT arrived (Redis's `sigShutdownHandler`): a second
@@ -929,8 +935,8 @@ pub fn install_insist_handler() {
 }
 
 /// A second SIGINT while a shutdown is pending exits at once, removing
-/// the temp file of a synchronous save in progress. Everything here runs
-/// in signal context or feeds it: only atomics, `unlink` and `_exit`.
+/// the temp files of a save in progress (synchronous or forkless). Everything
+/// here runs in signal context or feeds it: only atomics, `unlink` and `_exit`.
 mod insist {
     use std::ffi::CString;
     use std::path::Path;
@@ -938,19 +944,28 @@ mod insist {
 
     use nix::libc;
 
+    use crate::persistence::file::{temp_file, TempKind};
+
     static PENDING: AtomicBool = AtomicBool::new(false);
-    /// `dir/temp-<pid>.rdb` as a C string; replaced (and the old one
-    /// leaked, as the handler may be reading it) only when `dir` changes.
-    static TEMP: AtomicPtr<libc::c_char> = AtomicPtr::new(std::ptr::null_mut());
+    /// The temp files of [`TempKind::ALL`] (`file::temp_file`) as C strings;
+    /// replaced (and the old ones leaked, as the handler may be reading
+    /// them) only when `dir` changes.
+    static TEMP: [AtomicPtr<libc::c_char>; 2] = [
+        AtomicPtr::new(std::ptr::null_mut()),
+        AtomicPtr::new(std::ptr::null_mut()),
+    ];
 
     pub fn set_pending(on: bool) {
         PENDING.store(on, Ordering::SeqCst);
     }
 
-    pub fn set_temp_path(p: &Path) {
+    pub fn set_temp_files(dir: &Path, pid: u32) {
         use std::os::unix::ffi::OsStrExt;
-        if let Ok(c) = CString::new(p.as_os_str().as_bytes()) {
-            TEMP.store(c.into_raw(), Ordering::SeqCst);
+        for (slot, kind) in TEMP.iter().zip(TempKind::ALL) {
+            let p = temp_file(dir, pid, kind);
+            if let Ok(c) = CString::new(p.as_os_str().as_bytes()) {
+                slot.store(c.into_raw(), Ordering::SeqCst);
+            }
         }
     }
 
@@ -971,18 +986,21 @@ mod insist {
         }
     }
 
-    /// Removes the save's temp file and exits with status 1 (not a clean
+    /// Removes the saves' temp files and exits with status 1 (not a clean
     /// shutdown). Not logged: this may run in signal context.
     pub fn exit_now() -> ! {
-        let p = TEMP.load(Ordering::SeqCst);
-        // SAFETY: `p` is null or a NUL-terminated string leaked by
-        // `set_temp_path`; `unlink` and `_exit` are async-signal-safe.
-        unsafe {
+        for slot in &TEMP {
+            let p = slot.load(Ordering::SeqCst);
+            // SAFETY: `p` is null or a NUL-terminated string leaked by
+            // `set_temp_files`; `unlink` is async-signal-safe.
             if !p.is_null() {
-                libc::unlink(p);
+                unsafe {
+                    libc::unlink(p);
+                }
             }
-            libc::_exit(1)
         }
+        // SAFETY: `_exit` is async-signal-safe.
+        unsafe { libc::_exit(1) }
     }
 }
 

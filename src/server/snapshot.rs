@@ -218,6 +218,7 @@ impl Engine {
         let version = self.persist.snap.next_version;
         let opts = self.save_options();
         let target = self.save_target();
+        self.insist_temp_files(&target);
         let high_water = self.config.snapshot_buffer_high_water;
         let writer_delay = self.config.snapshot_writer_delay.max(0) as u32;
         match Forkless::start(
@@ -642,14 +643,21 @@ pub async fn walk_loop(engine: Rc<RefCell<Engine>>) {
                     // While clients keep the server busy they get most of
                     // it: yield for BUSY_SHARE times the step's own
                     // duration, or until they are idle. The walk's work
-                    // continues downstream (the writer's checksum and
+                    // continues downstream (the writer's LZF, checksum and
                     // I/O), so its share of a small machine is larger than
-                    // its share of the engine thread.
+                    // its share of the engine thread. A round of yielding
+                    // that served no command ends the wait: spinning on
+                    // an empty poll would only take a core from the
+                    // clients and the writer.
                     let commands = engine.borrow().stats.commands;
                     if commands != seen_commands {
                         let until = Instant::now() + started.elapsed() * BUSY_SHARE;
-                        while Instant::now() < until {
+                        loop {
+                            let before = engine.borrow().stats.commands;
                             tokio::task::yield_now().await;
+                            if Instant::now() >= until || engine.borrow().stats.commands == before {
+                                break;
+                            }
                         }
                     } else {
                         tokio::task::yield_now().await;

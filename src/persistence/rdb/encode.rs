@@ -39,6 +39,9 @@ fn int_encoding(out: &mut Vec<u8>, v: i64) -> bool {
     true
 }
 
+/// Strings longer than this are tried with LZF (when compression is on).
+pub const LZF_MIN: usize = 20;
+
 /// `rdbSaveRawString`: an integer encoding when the bytes are a small
 /// canonical integer, LZF when asked and it saves at least four bytes,
 /// else length and bytes.
@@ -50,7 +53,7 @@ pub fn string(out: &mut Vec<u8>, s: &[u8], compress: bool) {
             }
         }
     }
-    if compress && s.len() > 20 {
+    if compress && s.len() > LZF_MIN {
         if let Some(c) = lzf::compress(s, s.len() - 4) {
             out.push(0xC3);
             len(out, c.len() as u64);

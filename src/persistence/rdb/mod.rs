@@ -18,10 +18,11 @@ use crate::keyspace::list::Fill;
 use crate::keyspace::value::Value;
 use crate::keyspace::{hash, lru_clock, now_ms, zset, Entry, Keyspace, SBytes};
 
+pub mod crc64;
 mod decode;
 pub(crate) mod encode;
 mod legacy;
-mod lzf;
+pub mod lzf;
 
 /// The version we write.
 pub const RDB_VERSION: u16 = 10;
@@ -200,7 +201,7 @@ impl<W: Write> RdbWriter<W> {
     /// Writes and checksums what `buf` holds.
     fn flush_buf(&mut self) -> io::Result<()> {
         if self.opts.checksum {
-            self.crc = crc64::crc64(self.crc, &self.buf);
+            self.crc = self::crc64::crc64(self.crc, &self.buf);
         }
         self.out.write_all(&self.buf)?;
         self.written += self.buf.len() as u64;
@@ -253,7 +254,7 @@ impl<W: Write> RdbWriter<W> {
     /// checksummed as they are.
     pub fn raw(&mut self, bytes: &[u8]) -> io::Result<()> {
         if self.opts.checksum {
-            self.crc = crc64::crc64(self.crc, bytes);
+            self.crc = self::crc64::crc64(self.crc, bytes);
         }
         self.out.write_all(bytes)?;
         self.written += bytes.len() as u64;
@@ -511,7 +512,7 @@ pub fn load(
         let body = r.pos();
         let stored = r.u64_le()?;
         if stored != 0 && !skip_checksum_validation() {
-            let computed = crc64::crc64(0, &bytes[..body]);
+            let computed = self::crc64::crc64(0, &bytes[..body]);
             if computed != stored {
                 return Err(RdbError::Checksum {
                     expected: computed,
@@ -538,7 +539,7 @@ pub fn dump_value(v: &Value, compress: bool) -> Vec<u8> {
     let mut out = Vec::new();
     encode::value(&mut out, v, compress);
     out.extend_from_slice(&RDB_VERSION.to_le_bytes());
-    let crc = crc64::crc64(0, &out);
+    let crc = self::crc64::crc64(0, &out);
     out.extend_from_slice(&crc.to_le_bytes());
     out
 }
@@ -574,7 +575,7 @@ pub fn restore_value(
         let mut stored = [0u8; 8];
         stored.copy_from_slice(&payload[n - 8..]);
         let stored = u64::from_le_bytes(stored);
-        let computed = crc64::crc64(0, &payload[..n - 8]);
+        let computed = self::crc64::crc64(0, &payload[..n - 8]);
         if stored != computed {
             return Err(RdbError::Checksum {
                 expected: computed,
