@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{digest, int, ok, run, wait_for, TempDir};
+use common::{bulk, digest, int, ok, run, wait_for, TempDir};
 use snapcache::persistence::rdb::{self, Encodings, LoadOptions};
 use snapcache::{Config, Frame, ServerHandle};
 use std::path::Path;
@@ -184,6 +184,31 @@ fn debug_reload_during_the_walk_keeps_the_image() {
     assert_eq!(info_field(&s, "rdb_last_bgsave_status"), "ok");
     assert_eq!(load(&dir.dump()).digest(), want);
     assert!(dir.temp_files().is_empty());
+}
+
+#[test]
+fn a_failed_forkless_save_stops_writes_as_a_failed_child_does() {
+    let dir = TempDir::new("misconf");
+    let gone = dir.path().join("gone");
+    std::fs::create_dir(&gone).expect("mkdir");
+    let s = server_in(&dir, &[("snapshot-method", "forkless")]);
+    assert_eq!(
+        run(&s, &["CONFIG", "SET", "dir", gone.to_str().expect("utf-8")]),
+        ok()
+    );
+    assert_eq!(run(&s, &["CONFIG", "SET", "save", "900 1"]), ok());
+    assert_eq!(run(&s, &["SET", "x", "x"]), ok());
+    std::fs::remove_dir(&gone).expect("rmdir");
+    assert_eq!(run(&s, &["BGSAVE"]), started());
+    wait_bgsave(&s);
+    assert_eq!(info_field(&s, "rdb_last_bgsave_status"), "err");
+    assert_eq!(info_field(&s, "rdb_last_snapshot_method"), "forkless");
+    assert!(
+        matches!(run(&s, &["SET", "x", "y"]), Frame::Error(e) if e.starts_with("MISCONF ")),
+        "writes are refused"
+    );
+    assert_eq!(run(&s, &["GET", "x"]), bulk("x"));
+    s.shutdown().unwrap();
 }
 
 #[test]
