@@ -688,21 +688,26 @@ impl Forkless {
     /// waiting in the cuts (what write hooks serialized since the last step).
     pub fn buffered(&self, ks: &Keyspace) -> u64 {
         let mut n = self.writer.inflight();
-        let mut add = |c: &DbCut| {
+        self.each_cut(ks, |c| {
             n += c.out.len() as u64 + c.jobs.iter().map(|j| j.buf.len() as u64).sum::<u64>();
-        };
+        });
+        n
+    }
+
+    /// Every cut of this snapshot: each database's live one, those retired
+    /// with a database, and the snapshot's own retired ones.
+    fn each_cut(&self, ks: &Keyspace, mut f: impl FnMut(&DbCut)) {
         for db in &ks.dbs {
             if let Some(c) = &db.cut {
-                add(c);
+                f(c);
             }
             for r in &db.retired {
-                add(&r.cut);
+                f(&r.cut);
             }
         }
         for r in &self.retired {
-            add(&r.cut);
+            f(&r.cut);
         }
-        n
     }
 
     /// Whether write commands must wait for the writer.
@@ -723,22 +728,11 @@ impl Forkless {
         let mut keys = self.retired_keys;
         let mut segs = self.retired_segments;
         let mut early = self.retired_early;
-        let mut add = |c: &DbCut| {
+        self.each_cut(ks, |c| {
             keys += c.keys;
             segs += c.segments;
             early += c.early_bytes;
-        };
-        for db in &ks.dbs {
-            if let Some(c) = &db.cut {
-                add(c);
-            }
-            for r in &db.retired {
-                add(&r.cut);
-            }
-        }
-        for r in &self.retired {
-            add(&r.cut);
-        }
+        });
         (keys, segs, early)
     }
 
