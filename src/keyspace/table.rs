@@ -218,7 +218,7 @@ impl<E: Keyed> Table<E> {
     /// when it is.
     pub fn insert_new(&mut self, e: E) -> Result<(), E> {
         let h = self.hash(e.key());
-        let mut i = self.seg_index(h);
+        let i = self.seg_index(h);
         if self.segs[i]
             .map
             .find(inner(h), |x| x.key() == e.key())
@@ -226,25 +226,25 @@ impl<E: Keyed> Table<E> {
         {
             return Err(e);
         }
-        if self.segs[i].map.len() >= SEGMENT_MAX {
-            self.split(i);
-            i = self.seg_index(h);
-        }
-        let hasher = self.hasher;
-        self.segs[i]
-            .map
-            .insert_unique(inner(h), e, |x| inner(hasher.hash_one(x.key())));
-        self.len += 1;
+        self.add_absent(i, h, e);
         Ok(())
     }
 
     /// Inserts `e`, replacing and returning an entry with the same key.
     pub fn insert(&mut self, e: E) -> Option<E> {
         let h = self.hash(e.key());
-        let mut i = self.seg_index(h);
+        let i = self.seg_index(h);
         if let Some(slot) = self.segs[i].map.find_mut(inner(h), |x| x.key() == e.key()) {
             return Some(std::mem::replace(slot, e));
         }
+        self.add_absent(i, h, e);
+        None
+    }
+
+    /// Adds `e` (hash `h`, key known absent) to segment `i`, splitting the
+    /// segment first when it is full.
+    #[inline]
+    fn add_absent(&mut self, mut i: usize, h: u64, e: E) {
         if self.segs[i].map.len() >= SEGMENT_MAX {
             self.split(i);
             i = self.seg_index(h);
@@ -254,7 +254,6 @@ impl<E: Keyed> Table<E> {
             .map
             .insert_unique(inner(h), e, |x| inner(hasher.hash_one(x.key())));
         self.len += 1;
-        None
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<E> {
