@@ -21,7 +21,8 @@
 #
 # Environment: SNAPCACHE_SERVER, REDIS_SERVER, KEYS (1000000), SIZE (1024),
 # CLIENTS (50), BASE_N (300000), PORT (30100), OUT, CONTENDERS (the three
-# names above, space-separated).
+# names above, space-separated), FORKLESS_ARGS (extra arguments for the
+# forkless contender, e.g. "--snapshot-busy-share 10"; default none).
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SNAPCACHE_SERVER=${SNAPCACHE_SERVER:-$repo/target/release/snapcache-server}
@@ -53,23 +54,63 @@ trap 'exit 130' INT
 
 now() { date +%s.%N; }
 
-# VmRSS (kB) of a process and its children, summed.
+# The measuring loops below spawn no process: on 2 cores shared with the
+# server and redis-benchmark, a pgrep/awk/redis-cli every 20 ms would take a
+# visible share of the CPU the contenders are compared on.
+
+# RSS=VmRSS (kB) of a process and its children (a forked child), summed.
 rss_kb() {
-    local s=0 p r
-    for p in "$1" $(pgrep -P "$1" 2>/dev/null); do
-        r=$(awk '/^VmRSS/ { print $2 }' "/proc/$p/status" 2>/dev/null)
-        s=$((s + ${r:-0}))
+    local s=0 p k v kids=() more f
+    for f in /proc/"$1"/task/*/children; do
+        [ -r "$f" ] && read -r -a more <"$f" && kids+=("${more[@]}")
     done
-    echo "$s"
+    for p in "$1" "${kids[@]}"; do
+        [ -r "/proc/$p/status" ] || continue
+        while read -r k v _; do
+            [ "$k" = VmRSS: ] && s=$((s + v)) && break
+        done <"/proc/$p/status"
+    done
+    RSS=$s
 }
 
 sampler() { # sampler PID OUTFILE: the peak until $tmp/sampling goes
-    local max=0 s
+    local max=0
     while [ -e "$tmp/sampling" ]; do
-        s=$(rss_kb "$1")
-        ((s > max)) && max=$s && echo "$max" >"$2"
-        sleep 0.02
+        rss_kb "$1"
+        ((RSS > max)) && max=$RSS && echo "$max" >"$2"
+        nap
     done
+}
+
+# Sleeps 20 ms without spawning sleep(1): a read that times out on a pipe
+# nothing is ever written to.
+exec {nap_fd}<> <(:)
+nap() { read -r -t 0.02 -u "$nap_fd" _; }
+
+# Waits for a BGSAVE to end: polls LASTSAVE (a few bytes; the INFO reply
+# would cost far more to read without a process) every 20 ms over one
+# connection until it differs from $1, the value before the BGSAVE, or
+# (with "until-file F" as $2 $3) for as long as F exists: the baseline
+# runs the same polling as a snapshot, so both pay for it alike. Every
+# second INFO says whether a save that failed (LASTSAVE unchanged) is over.
+poll_bgsave() {
+    local line n=0
+    exec 3<>"/dev/tcp/127.0.0.1/$PORT"
+    while :; do
+        printf 'LASTSAVE\r\n' >&3
+        IFS= read -r line <&3 || break
+        line=${line#:}
+        line=${line%$'\r'}
+        if [ "${2:-}" = until-file ]; then
+            [ -e "$3" ] || break
+        else
+            [ "$line" != "$1" ] && break
+            n=$((n + 1))
+            if ((n % 50 == 0)) && [ "$(info rdb_bgsave_in_progress)" = 0 ]; then break; fi
+        fi
+        nap
+    done
+    exec 3>&-
 }
 
 fill() {
@@ -96,9 +137,7 @@ bench() { # bench N CSVFILE
 }
 p99_of() { awk -F'","' 'NR == 2 { print $7 }' "$1" | tr -d '"'; }
 
-wait_bgsave() {
-    while [ "$(info rdb_bgsave_in_progress)" != 0 ]; do sleep 0.02; done
-}
+wait_bgsave() { poll_bgsave "$1"; }
 
 rows=()
 run_one() { # run_one NAME BIN ARGS...
@@ -111,12 +150,21 @@ run_one() { # run_one NAME BIN ARGS...
     until [ "$(cli ping)" = PONG ]; do sleep 0.05; done
     log "$name: filling $KEYS x $SIZE B"
     fill
-    log "$name: $(info used_memory_human) used, rss $(($(rss_kb "$pid") / 1024)) MB"
+    rss_kb "$pid"
+    log "$name: $(info used_memory_human) used, rss $((RSS / 1024)) MB"
 
-    local c0 c1 t0 t1
+    local c0 c1 t0 t1 last
+    # The baseline runs under the same sampling and polling as a snapshot.
+    touch "$tmp/sampling"
+    sampler "$pid" "$dir/base-peak" &
+    local spid=$!
+    poll_bgsave "$(cli lastsave)" until-file "$tmp/sampling" &
+    local ppid=$!
     c0=$(info total_commands_processed); t0=$(now)
     bench "$BASE_N" "$dir/base.csv"
     c1=$(info total_commands_processed); t1=$(now)
+    rm -f "$tmp/sampling"
+    wait "$spid" "$ppid" 2>/dev/null
     local base_ops base_p99
     base_ops=$(echo "($c1 - $c0) / ($t1 - $t0)" | bc -l)
     base_p99=$(p99_of "$dir/base.csv")
@@ -125,19 +173,21 @@ run_one() { # run_one NAME BIN ARGS...
     # Run A: the load outlasts the snapshot (it is stopped right after):
     # peak RSS, ops/s over the snapshot, duration.
     local before peak
-    before=$(rss_kb "$pid")
+    rss_kb "$pid"
+    before=$RSS
     echo "$before" >"$dir/peak"
     touch "$tmp/sampling"
     sampler "$pid" "$dir/peak" &
-    local spid=$!
+    spid=$!
     # exec: $! is redis-benchmark itself, so it can be stopped by its pid.
     (exec redis-benchmark -h 127.0.0.1 -p "$PORT" -t set -r "$KEYS" -d "$SIZE" \
         -c "$CLIENTS" -n 1000000000 -q >/dev/null 2>&1) &
     local bpid=$!
     sleep 1
     c0=$(info total_commands_processed); t0=$(now)
+    last=$(cli lastsave)
     cli bgsave >/dev/null
-    wait_bgsave
+    wait_bgsave "$last"
     c1=$(info total_commands_processed); t1=$(now)
     kill -TERM "$bpid" 2>/dev/null
     wait "$bpid" 2>/dev/null
@@ -156,11 +206,12 @@ run_one() { # run_one NAME BIN ARGS...
     n=$(printf %.0f "$(echo "$ops * $dur * 0.8" | bc -l)")
     ((n < 10000)) && n=10000
     sleep 1
+    last=$(cli lastsave)
     cli bgsave >/dev/null
     bench "$n" "$dir/b.csv"
     local inside=yes
     [ "$(info rdb_bgsave_in_progress)" = 1 ] || inside=no
-    wait_bgsave
+    wait_bgsave "$last"
     p99=$(p99_of "$dir/b.csv")
     local delayed
     delayed=$(info forkless_delayed_writes)
@@ -174,7 +225,8 @@ for c in $CONTENDERS; do
     case "$c" in
         redis-server) run_one redis-server "$REDIS_SERVER" ;;
         snapcache-fork) run_one snapcache-fork "$SNAPCACHE_SERVER" --snapshot-method fork ;;
-        snapcache-forkless) run_one snapcache-forkless "$SNAPCACHE_SERVER" --snapshot-method forkless ;;
+        # shellcheck disable=SC2086 # FORKLESS_ARGS is a list of words
+        snapcache-forkless) run_one snapcache-forkless "$SNAPCACHE_SERVER" --snapshot-method forkless ${FORKLESS_ARGS:-} ;;
         *) log "unknown contender $c" ;;
     esac
 done

@@ -700,6 +700,11 @@ pub struct Config {
     /// `snapshot-writer-delay` (snapcache, hidden, for tests): microseconds
     /// the forkless writer sleeps per chunk. Range 0..=INT_MAX. Default: `0`.
     pub snapshot_writer_delay: i32,
+    /// `snapshot-busy-share` (snapcache): while clients keep the server
+    /// busy, the percentage of the engine thread's time and of the writer
+    /// thread's that a forkless save may take (it runs at full speed when
+    /// they are idle, or when its buffer fills). Range 1..=100. Default: `10`.
+    pub snapshot_busy_share: u32,
     /// `reserved-memory-percent`. Range 0..=100. Default: `25`.
     pub reserved_memory_percent: u32,
 
@@ -910,6 +915,7 @@ impl Default for Config {
             auto_aof_rewrite_min_size: 67108864,
             loading_process_events_interval_bytes: 2097152,
             reserved_memory: 0,
+            snapshot_busy_share: 10,
             reserved_memory_percent: 25,
             snapshot_buffer_high_water: 16 << 20,
             snapshot_writer_delay: 0,

@@ -1250,6 +1250,16 @@ pub static CONFIGS: &[ConfigDesc] = &[
         Int
     ),
     num_cfg!(
+        "snapshot-busy-share",
+        None,
+        0,
+        snapshot_busy_share,
+        1,
+        100,
+        10,
+        Int
+    ),
+    num_cfg!(
         "snapshot-buffer-high-water",
         None,
         0,

@@ -57,7 +57,7 @@
 //! state and tells the writer to stop; the writer removes its temp file.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Instant;
 
@@ -451,6 +451,58 @@ pub struct Shared {
     abort: AtomicBool,
     /// Woken when the writer has drained a chunk, or ended.
     pub drained: tokio::sync::Notify,
+    /// The percentage of its thread's time the writer may take (the
+    /// governor: the engine lowers it while clients are busy, see
+    /// [`Shared::pace`]); 100 runs it at full speed.
+    pub share: AtomicU32,
+    /// While more than this many bytes wait, the writer runs at full speed
+    /// whatever its share: pacing must not push writes over the high-water
+    /// mark.
+    pub pace_limit: AtomicU64,
+    /// Nanoseconds the writer spent resting for the governor (INFO).
+    pub paced_ns: AtomicU64,
+}
+
+impl Shared {
+    /// Sets the writer's share of its thread (percent, 1..=100).
+    pub fn pace(&self, share: u32) {
+        self.share.store(share.clamp(1, 100), Ordering::Relaxed);
+    }
+}
+
+/// The writer's side of the governor: work time owed a rest. Resting in
+/// slices of at least [`Pacer::SLICE`] keeps a sleep's own cost small.
+struct Pacer {
+    /// Work done since the last rest.
+    worked: std::time::Duration,
+}
+
+impl Pacer {
+    const SLICE: std::time::Duration = std::time::Duration::from_millis(1);
+    /// The longest single rest, so that an abort or a share raised again is
+    /// seen soon.
+    const MAX_REST: std::time::Duration = std::time::Duration::from_millis(20);
+
+    /// After `work` took `took`: rests so that work stays within the share.
+    fn after(&mut self, took: std::time::Duration, sh: &Shared) {
+        let share = sh.share.load(Ordering::Relaxed).clamp(1, 100);
+        if share >= 100
+            || sh.inflight.load(Ordering::SeqCst) > sh.pace_limit.load(Ordering::Relaxed)
+        {
+            self.worked = std::time::Duration::ZERO;
+            return;
+        }
+        self.worked += took;
+        if self.worked < Self::SLICE {
+            return;
+        }
+        let rest = (self.worked * (100 - share) / share).min(Self::MAX_REST);
+        self.worked = std::time::Duration::ZERO;
+        let t = Instant::now();
+        std::thread::sleep(rest);
+        sh.paced_ns
+            .fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+    }
 }
 
 /// How the writer thread ended.
@@ -484,6 +536,9 @@ impl Writer {
             failed: AtomicBool::new(false),
             abort: AtomicBool::new(false),
             drained: tokio::sync::Notify::new(),
+            share: AtomicU32::new(100),
+            pace_limit: AtomicU64::new(u64::MAX),
+            paced_ns: AtomicU64::new(0),
         });
         let (done_tx, done_rx) = tokio::sync::oneshot::channel();
         let sh = shared.clone();
@@ -567,6 +622,9 @@ fn write_file(
         return werr(e);
     }
     let mut scratch = Vec::new();
+    let mut pacer = Pacer {
+        worked: std::time::Duration::ZERO,
+    };
     loop {
         match rx.recv() {
             Ok(Msg::Chunk(_)) if sh.abort.load(Ordering::SeqCst) => return WriterEnd::Cancelled,
@@ -574,7 +632,9 @@ fn write_file(
                 if delay_us > 0 {
                     std::thread::sleep(std::time::Duration::from_micros(delay_us.into()));
                 }
+                let t = Instant::now();
                 let r = w.raw(c.encoded(&mut scratch));
+                let took = t.elapsed();
                 if scratch.capacity() > 4 << 20 {
                     scratch = Vec::new();
                 }
@@ -585,6 +645,7 @@ fn write_file(
                 if let Err(e) = r {
                     return werr(e);
                 }
+                pacer.after(took, sh);
             }
             Ok(Msg::Finish) => break,
             Ok(Msg::Abort) | Err(_) => return WriterEnd::Cancelled,
@@ -658,6 +719,12 @@ impl Forkless {
         writer_delay_us: u32,
     ) -> std::io::Result<Forkless> {
         let writer = Writer::start(target, opts.clone(), writer_delay_us)?;
+        // Paced, the writer still keeps the buffer below three quarters of
+        // the high-water mark, short of where writes would wait.
+        writer
+            .shared
+            .pace_limit
+            .store(high_water.max(1) / 4 * 3, Ordering::Relaxed);
         let opts = Arc::new(opts);
         let mut segments_total = 0;
         for (i, db) in ks.dbs.iter_mut().enumerate() {
@@ -717,9 +784,19 @@ impl Forkless {
 
     /// Whether the walk must wait for the writer: it produces only below
     /// half the high-water mark, so that the room above is left to the
-    /// writes' own serialization and writes do not starve.
+    /// writes' own serialization and writes do not starve. While the
+    /// governor paces the writer the walk stops at an eighth of the mark:
+    /// it follows the paced writer, and the room up to the pacing limit is
+    /// left to the writes' serialization, which the paced writer then
+    /// drains first.
     fn walk_full(&self) -> bool {
-        self.writer.inflight() > self.high_water / 2
+        let sh = &self.writer.shared;
+        let limit = if sh.share.load(Ordering::Relaxed) < 100 {
+            self.high_water / 8
+        } else {
+            self.high_water / 2
+        };
+        self.writer.inflight() > limit
     }
 
     /// Keys and segments serialized so far, and the bytes serialized

@@ -42,9 +42,12 @@ use crate::dispatch::flags;
 use crate::keyspace::{now_ms, Keyspace};
 use crate::persistence::forkless::{Forkless, Shared, Step, WriterEnd};
 
-/// While clients are busy, they get this many times the time of each
-/// walk step before the next one.
-const BUSY_SHARE: u32 = 3;
+/// The window over which the clients' command rate decides whether the
+/// forkless writer is paced.
+const PACE_WINDOW: Duration = Duration::from_millis(100);
+/// Commands per second from which clients count as busy for the writer's
+/// pacing (`snapshot-busy-share`).
+const PACE_MIN_RATE: f64 = 1000.0;
 /// Time budget of one walk step.
 const STEP_BUDGET: Duration = Duration::from_micros(300);
 /// How long a delayed write sleeps before it checks again (it is woken
@@ -353,7 +356,16 @@ impl Engine {
                     bytes,
                     secs
                 );
-                p.snap.last_throughput = Some(bytes as f64 / secs);
+                // The rate a fork's child would write at: the time the
+                // governor made the writer rest is not the save's speed.
+                let rested = run
+                    .snap
+                    .writer
+                    .shared
+                    .paced_ns
+                    .load(std::sync::atomic::Ordering::Relaxed) as f64
+                    / 1e9;
+                p.snap.last_throughput = Some(bytes as f64 / (secs - rested).max(1e-3));
                 p.snap.last_forkless_keys = run.snap.keys_total;
                 p.snap.last_forkless_bytes = bytes;
                 p.last_bgsave_ok = true;
@@ -551,22 +563,22 @@ impl Engine {
             Some((m, r)) => (m.name(), r.as_str()),
             None => ("none", ""),
         };
-        let (keys, segs, segs_total, bytes, buffered) = match &s.run {
+        let (keys, segs, segs_total, bytes, buffered, paced_ns, share) = match &s.run {
             Some(r) => {
+                use std::sync::atomic::Ordering::Relaxed;
                 let (k, sg, _) = r.snap.progress(&self.ks);
+                let sh = &r.snap.writer.shared;
                 (
                     k,
                     sg,
                     r.snap.segments_total,
-                    r.snap
-                        .writer
-                        .shared
-                        .written
-                        .load(std::sync::atomic::Ordering::Relaxed),
+                    sh.written.load(Relaxed),
                     r.snap.buffered(&self.ks),
+                    sh.paced_ns.load(Relaxed),
+                    sh.share.load(Relaxed),
                 )
             }
-            None => (0, 0, 0, 0, 0),
+            None => (0, 0, 0, 0, 0, 0, 100),
         };
         let _ = write!(
             out,
@@ -584,6 +596,8 @@ impl Engine {
              forkless_segments_total:{segs_total}\r\n\
              forkless_bytes_written:{bytes}\r\n\
              forkless_bytes_buffered:{buffered}\r\n\
+             forkless_writer_share:{share}\r\n\
+             forkless_writer_paced_ms:{}\r\n\
              forkless_buffer_high_water:{}\r\n\
              forkless_delayed_writes:{}\r\n\
              forkless_delay_total_ms:{}\r\n\
@@ -594,6 +608,7 @@ impl Engine {
             s.write_rate,
             s.guard_stops,
             u8::from(s.run.is_some()),
+            paced_ns / 1_000_000,
             self.config.snapshot_buffer_high_water,
             s.delayed_writes,
             s.delay_total_us / 1000,
@@ -623,8 +638,13 @@ async fn key_delay(engine: &Rc<RefCell<Engine>>, us: u64) {
 /// connections in between, waiting for the writer when its buffer is full.
 pub async fn walk_loop(engine: Rc<RefCell<Engine>>) {
     let kick = engine.borrow().snapshot_kick.clone();
-    // Commands seen after the last step: any since means clients are busy.
+    // Commands served when the last step ended: any more since means the
+    // clients are busy.
     let mut seen_commands = 0;
+    // The writer is paced by the clients' rate over windows of
+    // PACE_WINDOW: a trickle of commands must not slow a save tenfold.
+    let mut window = (Instant::now(), 0u64);
+    let mut paced = false;
     loop {
         let running = engine.borrow().persist.snap.run.is_some();
         if !running {
@@ -635,34 +655,46 @@ pub async fn walk_loop(engine: Rc<RefCell<Engine>>) {
         let Some((step, keys, delay, shared)) = engine.borrow_mut().forkless_step() else {
             continue;
         };
+        // The governor. While clients keep the server busy, the save takes
+        // at most `snapshot-busy-share` percent of the engine thread (the
+        // walk yields after each step) and of its writer thread (which
+        // rests after its work, see forkless::Pacer): on a small machine
+        // the writer's LZF, checksum and I/O compete with the clients for
+        // the same cores. Idle clients let both run at full speed; the
+        // walk judges by the commands since its last step, the writer by
+        // the clients' rate over the last window.
+        let (busy, share) = {
+            let e = engine.borrow();
+            let busy = e.stats.commands != seen_commands;
+            seen_commands = e.stats.commands;
+            (busy, e.config.snapshot_busy_share.clamp(1, 100))
+        };
+        let since = window.0.elapsed();
+        if since >= PACE_WINDOW {
+            let rate = seen_commands.saturating_sub(window.1) as f64 / since.as_secs_f64();
+            paced = rate >= PACE_MIN_RATE;
+            window = (Instant::now(), seen_commands);
+        }
+        shared.pace(if paced { share } else { 100 });
         match step {
             Step::More => {
                 if delay > 0 {
                     key_delay(&engine, keys.max(1) * delay as u64).await;
-                } else {
-                    // While clients keep the server busy they get most of
-                    // it: yield for BUSY_SHARE times the step's own
-                    // duration, or until they are idle. The walk's work
-                    // continues downstream (the writer's LZF, checksum and
-                    // I/O), so its share of a small machine is larger than
-                    // its share of the engine thread. A round of yielding
-                    // that served no command ends the wait: spinning on
-                    // an empty poll would only take a core from the
-                    // clients and the writer.
-                    let commands = engine.borrow().stats.commands;
-                    if commands != seen_commands {
-                        let until = Instant::now() + started.elapsed() * BUSY_SHARE;
-                        loop {
-                            let before = engine.borrow().stats.commands;
-                            tokio::task::yield_now().await;
-                            if Instant::now() >= until || engine.borrow().stats.commands == before {
-                                break;
-                            }
-                        }
-                    } else {
+                } else if busy {
+                    // After a step of t, yield for t * (100 - share) /
+                    // share, or until a round of yielding serves no
+                    // command: spinning on an empty poll would only take a
+                    // core from the clients and the writer.
+                    let until = Instant::now() + started.elapsed() * (100 - share) / share;
+                    loop {
+                        let before = engine.borrow().stats.commands;
                         tokio::task::yield_now().await;
+                        if Instant::now() >= until || engine.borrow().stats.commands == before {
+                            break;
+                        }
                     }
-                    seen_commands = engine.borrow().stats.commands;
+                } else {
+                    tokio::task::yield_now().await;
                 }
             }
             Step::Full => {
@@ -674,6 +706,9 @@ pub async fn walk_loop(engine: Rc<RefCell<Engine>>) {
                 }
             }
             Step::Done => {
+                // What is left is the writer's tail (under half the
+                // high-water mark): let it finish at full speed.
+                shared.pace(100);
                 let (version, done) = {
                     let mut e = engine.borrow_mut();
                     match e.persist.snap.run.as_mut() {

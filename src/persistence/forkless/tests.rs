@@ -245,3 +245,52 @@ fn marks_left_by_a_cancelled_cut_do_not_hide_entries_from_the_next() {
     });
     assert_eq!(got.digest(), want);
 }
+
+fn pacer_shared() -> Shared {
+    Shared {
+        inflight: AtomicU64::new(0),
+        written: AtomicU64::new(0),
+        failed: AtomicBool::new(false),
+        abort: AtomicBool::new(false),
+        drained: tokio::sync::Notify::new(),
+        share: AtomicU32::new(100),
+        pace_limit: AtomicU64::new(1 << 20),
+        paced_ns: AtomicU64::new(0),
+    }
+}
+
+/// At full share the writer never rests; at a share of s percent, work of
+/// w owes a rest of w * (100 - s) / s once a slice's worth is done.
+#[test]
+fn pacer_rests_for_the_share_it_gives_up() {
+    use std::time::Duration;
+    let sh = pacer_shared();
+    let mut p = Pacer {
+        worked: Duration::ZERO,
+    };
+    p.after(Duration::from_millis(5), &sh);
+    assert_eq!(sh.paced_ns.load(Ordering::Relaxed), 0);
+
+    sh.pace(50);
+    // Under a slice: owed, not yet rested.
+    p.after(Duration::from_micros(400), &sh);
+    assert_eq!(sh.paced_ns.load(Ordering::Relaxed), 0);
+    assert_eq!(p.worked, Duration::from_micros(400));
+    // 400 + 800 us of work at 50 %: a rest of at least 1.2 ms.
+    p.after(Duration::from_micros(800), &sh);
+    assert_eq!(p.worked, Duration::ZERO);
+    assert!(sh.paced_ns.load(Ordering::Relaxed) >= 1_200_000);
+
+    // A buffer above the pacing limit: full speed, and the debt is dropped.
+    let before = sh.paced_ns.load(Ordering::Relaxed);
+    sh.inflight.store(2 << 20, Ordering::SeqCst);
+    p.after(Duration::from_millis(3), &sh);
+    assert_eq!(p.worked, Duration::ZERO);
+    assert_eq!(sh.paced_ns.load(Ordering::Relaxed), before);
+
+    // Shares are clamped to 1..=100.
+    sh.pace(0);
+    assert_eq!(sh.share.load(Ordering::Relaxed), 1);
+    sh.pace(500);
+    assert_eq!(sh.share.load(Ordering::Relaxed), 100);
+}

@@ -28,6 +28,11 @@ pub mod lzf;
 pub const RDB_VERSION: u16 = 10;
 /// The newest version we read (Redis 7.2's).
 pub const RDB_VERSION_MAX_READ: u16 = 11;
+/// The newest version a `RESTORE` payload may be stamped with (Redis 7.4's).
+/// A payload holds one value, and RDB 12 encodes every type we know exactly
+/// as 11 and 10 do; its new types (hashes with field expiry) are refused as
+/// unknown types, with "Bad data format".
+pub const PAYLOAD_VERSION_MAX_READ: u16 = 12;
 
 /// The Redis version the header's `redis-ver` aux field names.
 pub const REDIS_VER: &str = "7.0.15";
@@ -556,6 +561,10 @@ pub fn serialized_len(v: &Value, compress: bool) -> usize {
 /// A bad version or checksum is [`RdbError::Format`] /
 /// [`RdbError::Checksum`]; anything wrong with the value itself another
 /// variant (RESTORE answers "Bad data format").
+///
+/// A checksum field of zero means "not computed", as it does in an RDB file
+/// saved with `rdbchecksum no`: the value is then only as trustworthy as its
+/// validation, which treats every payload as hostile anyway.
 pub fn restore_value(
     payload: &[u8],
     enc: &Encodings,
@@ -566,15 +575,15 @@ pub fn restore_value(
         return Err(RdbError::Format("DUMP payload too short".into()));
     }
     let version = u16::from_le_bytes([payload[n - 10], payload[n - 9]]);
-    if version > RDB_VERSION_MAX_READ {
+    if version > PAYLOAD_VERSION_MAX_READ {
         return Err(RdbError::Format(format!(
-            "DUMP payload version {version} is newer than {RDB_VERSION_MAX_READ}"
+            "DUMP payload version {version} is newer than {PAYLOAD_VERSION_MAX_READ}"
         )));
     }
-    if !skip_checksum_validation() {
-        let mut stored = [0u8; 8];
-        stored.copy_from_slice(&payload[n - 8..]);
-        let stored = u64::from_le_bytes(stored);
+    let mut stored = [0u8; 8];
+    stored.copy_from_slice(&payload[n - 8..]);
+    let stored = u64::from_le_bytes(stored);
+    if stored != 0 && !skip_checksum_validation() {
         let computed = self::crc64::crc64(0, &payload[..n - 8]);
         if stored != computed {
             return Err(RdbError::Checksum {

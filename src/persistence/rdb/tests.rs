@@ -110,12 +110,42 @@ fn restore_checks_version_and_checksum() {
         Err(RdbError::Checksum { .. })
     ));
     let mut p = dump_value(&Value::string(b"x"), false);
-    p[n - 10] = 12;
+    p[n - 10] = 13;
     assert!(matches!(
         restore_value(&p, &enc(), false),
         Err(RdbError::Format(_))
     ));
     assert!(restore_value(b"short", &enc(), false).is_err());
+}
+
+/// Redis 7.4 stamps payloads with RDB 12; a string's encoding is unchanged.
+#[test]
+fn restore_reads_rdb12_payloads_and_unchecksummed_ones() {
+    let mut p = dump_value(&Value::string(b"x"), false);
+    let n = p.len();
+    p[n - 10] = 12;
+    let crc = crate::persistence::rdb::crc64::crc64(0, &p[..n - 8]);
+    p[n - 8..].copy_from_slice(&crc.to_le_bytes());
+    same(
+        &restore_value(&p, &enc(), false).unwrap(),
+        &Value::string(b"x"),
+    );
+    // A zero checksum field is "not computed", as in an RDB file.
+    p[n - 8..].fill(0);
+    same(
+        &restore_value(&p, &enc(), false).unwrap(),
+        &Value::string(b"x"),
+    );
+    // The value itself is still validated: a length far beyond the payload
+    // is a format error of the value (RESTORE: "Bad data format").
+    let mut huge = vec![0u8, 0x81];
+    huge.extend_from_slice(&0xFFFF_FFFF_FFFF_FFF7u64.to_be_bytes());
+    huge.extend_from_slice(&[12, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    let err = restore_value(&huge, &enc(), false).unwrap_err();
+    assert!(
+        !matches!(err, RdbError::Format(_) | RdbError::Checksum { .. }),
+        "{err}"
+    );
 }
 
 fn save_opts() -> SaveOptions {
