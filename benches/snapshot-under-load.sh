@@ -62,7 +62,11 @@ now() { date +%s.%N; }
 rss_kb() {
     local s=0 p k v kids=() more f
     for f in /proc/"$1"/task/*/children; do
-        [ -r "$f" ] && read -r -a more <"$f" && kids+=("${more[@]}")
+        [ -r "$f" ] || continue
+        more=()
+        # The list has no newline: read reports EOF but fills the array.
+        read -r -a more <"$f" || true
+        kids+=("${more[@]}")
     done
     for p in "$1" "${kids[@]}"; do
         [ -r "/proc/$p/status" ] || continue

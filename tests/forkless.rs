@@ -465,6 +465,23 @@ fn forkless_images_are_points_in_time_under_transfers() {
     );
 }
 
+/// The governor at its tightest (the writer rests 99% of the time while
+/// the transfer clients keep the server busy) changes when bytes reach the
+/// file, never which.
+#[test]
+fn paced_forkless_images_are_points_in_time_under_transfers() {
+    point_in_time_runs(
+        &[
+            ("snapshot-method", "forkless"),
+            ("rdb-key-save-delay", "5"),
+            ("snapshot-busy-share", "1"),
+        ],
+        20,
+        "forkless",
+        false,
+    );
+}
+
 #[test]
 fn the_fork_guard_switches_to_forkless_and_keeps_the_point_in_time() {
     // A one-byte reserve: the guard stops every fork at its first report.
