@@ -560,3 +560,49 @@ fn real_redis_loads_forkless_and_fork_dumps_with_equal_digests() {
         }
     }
 }
+
+/// A second SIGINT while the shutdown's forkless save waits for its writer
+/// exits at once with status 1 ("You insist"), removing the writer's temp
+/// file; the dump on disk stays as it was.
+#[test]
+fn a_second_sigint_during_a_forkless_shutdown_save_removes_its_temp_file() {
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
+    use std::process::{Command, Stdio};
+
+    let dir = TempDir::new("insist");
+    let fixture = std::fs::read("tests/fixtures/rdb/redis-7.0.15.rdb").expect("fixture");
+    std::fs::write(dir.dump(), &fixture).expect("dump");
+    let log = dir.path().join("stdout.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_snapcache-server"))
+        .args(["--port", "0", "--bind", "127.0.0.1", "--save", "900 1"])
+        .args(["--snapshot-method", "forkless"])
+        // Two seconds per chunk: the writer is still busy when the second
+        // signal comes.
+        .args(["--snapshot-writer-delay", "2000000", "--dir"])
+        .arg(dir.path())
+        .stdout(std::fs::File::create(&log).expect("log"))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("server runs");
+    let pid = Pid::from_raw(child.id() as i32);
+    let logged = |s: &str| {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains(s)
+    };
+    wait_for("startup", || logged("Ready to accept connections"));
+    assert!(logged("DB loaded from disk"));
+    kill(pid, Signal::SIGINT).expect("signal");
+    let temp = dir.path().join(format!("temp-{}-forkless.rdb", child.id()));
+    wait_for("the forkless temp file", || temp.exists());
+    kill(pid, Signal::SIGINT).expect("signal");
+    let mut status = None;
+    wait_for("the exit", || {
+        status = child.try_wait().expect("wait");
+        status.is_some()
+    });
+    assert_eq!(status.and_then(|s| s.code()), Some(1));
+    assert!(!temp.exists(), "the temp file is left");
+    assert_eq!(std::fs::read(dir.dump()).expect("dump"), fixture);
+}

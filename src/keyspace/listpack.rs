@@ -574,19 +574,26 @@ impl Listpack {
         let new_len = head.entry_len() + bl;
         let old_len = range.end - range.start;
         self.edit(delta, |buf| {
-            // Exact growth, as Redis reallocs a listpack to its new size:
-            // doubling would leave up to half of every small collection unused.
+            // The tail moves once (memmove), then the entry is copied in:
+            // Vec::splice's generic path cost a visible share of LPUSH.
+            let (start, end) = (range.start, range.end);
+            let total = buf.len();
             if new_len > old_len {
+                // Exact growth, as Redis reallocs a listpack to its new
+                // size: doubling would leave up to half of every small
+                // collection unused.
                 buf.reserve_exact(new_len - old_len);
+                buf.resize(total + new_len - old_len, 0);
+                buf.copy_within(end..total, start + new_len);
+            } else if new_len < old_len {
+                buf.copy_within(end..total, start + new_len);
+                buf.truncate(total - (old_len - new_len));
             }
-            buf.splice(
-                range,
-                head.bytes[..head.n]
-                    .iter()
-                    .chain(head.data)
-                    .chain(&back[..bl])
-                    .copied(),
-            );
+            let (h, rest) = buf[start..start + new_len].split_at_mut(head.n);
+            h.copy_from_slice(&head.bytes[..head.n]);
+            let (d, b) = rest.split_at_mut(head.data.len());
+            d.copy_from_slice(head.data);
+            b.copy_from_slice(&back[..bl]);
         })
     }
 

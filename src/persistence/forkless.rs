@@ -74,6 +74,12 @@ pub const BIG_ELEMS: usize = 4096;
 pub const UNIT_BYTES: usize = 32 << 10;
 /// Elements a big value's job encodes per chunk.
 pub const CHUNK_ELEMS: usize = 1024;
+/// A string longer than this is copied in chunks, [`STRING_CHUNK`] bytes
+/// at a time (a 512 MB value copied at once would hold the engine for tens
+/// of milliseconds).
+pub const BIG_STRING: usize = 1 << 20;
+/// Bytes of a big string a job copies per chunk.
+pub const STRING_CHUNK: usize = 256 << 10;
 
 /// A database's part of a running cut. It travels with its table: SWAPDB
 /// swaps it, FLUSHDB retires it with the old table.
@@ -113,6 +119,10 @@ pub struct BigJob {
     /// Some of its bytes are in the stream: nothing else may enter it
     /// until the rest has followed.
     open: bool,
+    /// A big string the writer compresses: `buf` from this offset on, and
+    /// the job's later chunks, are its bytes as they are, this many in all
+    /// (see [`Chunk::string`]). Taken when the first chunk is sent.
+    lzf_from: Option<(usize, usize)>,
 }
 
 /// A table that left the keyspace during a cut (FLUSHDB, SWAPDB's
@@ -159,8 +169,20 @@ fn select_db(out: &mut Vec<u8>, db: usize) {
     encode::len(out, db as u64);
 }
 
+/// A string value's bytes (not an `int`-encoded one).
+fn plain_bytes(v: &Value) -> Option<&[u8]> {
+    match v {
+        Value::Str(s) => Some(s.as_bytes()),
+        Value::Raw(v) => Some(v.as_slice()),
+        _ => None,
+    }
+}
+
 /// Whether a value is encoded in chunks.
 fn is_big(v: &crate::keyspace::Value) -> bool {
+    if let Some(b) = plain_bytes(v) {
+        return b.len() > BIG_STRING;
+    }
     if let Some(l) = v.as_list() {
         return l.len() > BIG_ELEMS && l.node_count() > 1;
     }
@@ -264,6 +286,7 @@ fn serialize_entry(e: &Entry, expires: &Table<Deadline>, cut: &mut DbCut) {
             done: false,
             buf: Vec::new(),
             open: false,
+            lzf_from: None,
         });
     } else {
         // Whatever `out` holds is sent whole: it starts with its SELECTDB.
@@ -271,12 +294,7 @@ fn serialize_entry(e: &Entry, expires: &Table<Deadline>, cut: &mut DbCut) {
             select_db(&mut cut.out, cut.tag);
         }
         rdb::entry_head(&mut cut.out, e, expire, &cut.opts);
-        let plain = match &e.value {
-            Value::Str(s) => Some(s.as_bytes()),
-            Value::Raw(v) => Some(v.as_slice()),
-            _ => None,
-        };
-        match plain {
+        match plain_bytes(&e.value) {
             // LZF is most of a save's CPU: a string value long enough to
             // be tried is copied as it is and compressed on the writer's
             // thread, off the engine's.
@@ -328,6 +346,32 @@ fn job_step(j: &mut BigJob, e: &Entry, opts: &SaveOptions, budget: usize, tag: u
     let c = opts.compress;
     let v = &e.value;
     let out = &mut j.buf;
+    if let Some(b) = plain_bytes(v) {
+        if !j.started {
+            j.started = true;
+            select_db(out, tag);
+            rdb::entry_head(out, e, j.expire, opts);
+            if c {
+                // The writer compresses it whole (LZF needs all of it).
+                j.lzf_from = Some((out.len(), b.len()));
+            } else {
+                // Longer than any int-encodable string: plain length and bytes.
+                encode::len(out, b.len() as u64);
+            }
+        }
+        let mut left = budget.saturating_mul(STRING_CHUNK / CHUNK_ELEMS);
+        while j.pos < b.len() {
+            if left == 0 {
+                return false;
+            }
+            let end = b.len().min(j.pos + STRING_CHUNK.min(left));
+            out.extend_from_slice(&b[j.pos..end]);
+            left = left.saturating_sub(end - j.pos);
+            j.pos = end;
+        }
+        j.done = true;
+        return true;
+    }
     if !j.started {
         j.started = true;
         select_db(out, tag);
@@ -411,6 +455,52 @@ fn job_step(j: &mut BigJob, e: &Entry, opts: &SaveOptions, budget: usize, tag: u
 struct Chunk {
     bytes: Vec<u8>,
     deferred: Vec<(usize, usize)>,
+    /// `bytes[from..]` begin a big string of `len` bytes that continues in
+    /// the chunks that follow (its job's, nothing else enters the stream
+    /// meanwhile): the writer gathers it and writes its encoding whole.
+    string: Option<(usize, usize)>,
+}
+
+/// A big string the writer is gathering ([`Chunk::string`]).
+struct Gathering {
+    bytes: Vec<u8>,
+    len: usize,
+}
+
+/// Writes one chunk, gathering a big string's bytes across chunks.
+fn write_chunk<W: std::io::Write>(
+    w: &mut rdb::RdbWriter<W>,
+    c: &Chunk,
+    scratch: &mut Vec<u8>,
+    gathering: &mut Option<Gathering>,
+) -> std::io::Result<()> {
+    let mut rest: &[u8] = &c.bytes;
+    if gathering.is_none() {
+        let Some((from, len)) = c.string else {
+            return w.raw(c.encoded(scratch));
+        };
+        w.raw(&c.bytes[..from])?;
+        rest = &c.bytes[from..];
+        *gathering = Some(Gathering {
+            bytes: Vec::with_capacity(len),
+            len,
+        });
+    }
+    let g = gathering.as_mut().expect("set above");
+    let take = (g.len - g.bytes.len()).min(rest.len());
+    g.bytes.extend_from_slice(&rest[..take]);
+    rest = &rest[take..];
+    if g.bytes.len() == g.len {
+        let g = gathering.take().expect("checked");
+        scratch.clear();
+        encode::string(scratch, &g.bytes, true);
+        w.raw(scratch)?;
+    }
+    if rest.is_empty() {
+        Ok(())
+    } else {
+        w.raw(rest)
+    }
 }
 
 impl Chunk {
@@ -562,13 +652,6 @@ impl Writer {
         })
     }
 
-    fn send(&self, bytes: Vec<u8>) {
-        self.send_chunk(Chunk {
-            bytes,
-            deferred: Vec::new(),
-        });
-    }
-
     fn send_chunk(&self, c: Chunk) {
         if c.bytes.is_empty() {
             return;
@@ -625,6 +708,7 @@ fn write_file(
     let mut pacer = Pacer {
         worked: std::time::Duration::ZERO,
     };
+    let mut gathering = None;
     loop {
         match rx.recv() {
             Ok(Msg::Chunk(_)) if sh.abort.load(Ordering::SeqCst) => return WriterEnd::Cancelled,
@@ -633,7 +717,7 @@ fn write_file(
                     std::thread::sleep(std::time::Duration::from_micros(delay_us.into()));
                 }
                 let t = Instant::now();
-                let r = w.raw(c.encoded(&mut scratch));
+                let r = write_chunk(&mut w, &c, &mut scratch, &mut gathering);
                 let took = t.elapsed();
                 if scratch.capacity() > 4 << 20 {
                     scratch = Vec::new();
@@ -834,11 +918,16 @@ impl Forkless {
         if let Some(c) = open {
             let j = c.jobs.front_mut().expect("checked");
             let bytes = std::mem::take(&mut j.buf);
+            let string = j.lzf_from.take();
             let done = j.done;
             if done {
                 c.jobs.pop_front();
             }
-            self.writer.send(bytes);
+            self.writer.send_chunk(Chunk {
+                bytes,
+                deferred: Vec::new(),
+                string,
+            });
             if !done {
                 return false;
             }
@@ -849,6 +938,7 @@ impl Forkless {
                 chunks.push(Chunk {
                     bytes: std::mem::take(&mut c.out),
                     deferred: std::mem::take(&mut c.deferred),
+                    string: None,
                 });
             }
             // Jobs finished by a write hook are whole: they may go now.
@@ -857,6 +947,7 @@ impl Forkless {
                 chunks.push(Chunk {
                     bytes: j.buf,
                     deferred: Vec::new(),
+                    string: j.lzf_from,
                 });
             }
         }

@@ -266,8 +266,16 @@ impl Engine {
         self.persist.snap.next_version += 1;
         let version = self.persist.snap.next_version;
         let high_water = self.config.snapshot_buffer_high_water;
-        let mut snap = Forkless::start(&mut self.ks, version, opts, target, high_water, 0)
-            .map_err(|e| format!("Can't start the forkless writer: {e}"))?;
+        let writer_delay = self.config.snapshot_writer_delay.max(0) as u32;
+        let mut snap = Forkless::start(
+            &mut self.ks,
+            version,
+            opts,
+            target,
+            high_water,
+            writer_delay,
+        )
+        .map_err(|e| format!("Can't start the forkless writer: {e}"))?;
         loop {
             let deadline = Instant::now() + Duration::from_millis(100);
             match snap.step(&mut self.ks, deadline, u64::MAX).0 {

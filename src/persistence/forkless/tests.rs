@@ -61,7 +61,30 @@ fn populate(n: usize) -> Keyspace {
     db.set(b"bigh", Value::from_hash(h), false);
     db.set(b"bigl", Value::from_list(l), false);
     db.set_expire(b"bigz", i64::MAX - 1);
+    add_big_strings(&mut ks.dbs[1]);
     ks
+}
+
+/// Two strings above [`BIG_STRING`]: text that compresses, stored as SET
+/// stores it, and xorshift noise that does not, in the growable form APPEND
+/// leaves.
+fn add_big_strings(db: &mut crate::keyspace::Db) {
+    let text: Vec<u8> = (0..3 * BIG_STRING + 12345)
+        .map(|i| b"snapshot "[i % 9])
+        .collect();
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let noise: Vec<u8> = (0..2 * BIG_STRING + 7)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    db.set(b"bigstr-text", Value::string(&text), false);
+    let mut raw = Value::string(&noise);
+    raw.make_raw().expect("a string");
+    db.set(b"bigstr-raw", raw, false);
 }
 
 struct Run {
@@ -131,7 +154,7 @@ fn untouched_walk_writes_the_keyspace() {
     let mut run = start(&mut ks, "plain", 1 << 20);
     let got = finish(&mut run, &mut ks, |_, _| {});
     assert_eq!(got.digest(), want);
-    assert_eq!(got.total_keys(), 3 * 3000 + 4);
+    assert_eq!(got.total_keys(), 3 * 3000 + 6);
     assert!(ks.dbs.iter().all(|d| d.cut.is_none()));
 }
 
@@ -155,6 +178,10 @@ fn writes_during_the_walk_do_not_reach_the_image() {
         if n == 3 {
             ks.dbs[0].remove(b"bigz");
             ks.dbs[0].set(b"bigs", Value::string(b"replaced"), false);
+        }
+        if n == 9 {
+            // Mid-way through its chunks (the walk does one per step).
+            ks.dbs[1].set(b"bigstr-text", Value::string(b"short"), false);
         }
         if n == 40 {
             // A whole database's contents swapped, then one flushed.
@@ -293,4 +320,67 @@ fn pacer_rests_for_the_share_it_gives_up() {
     assert_eq!(sh.share.load(Ordering::Relaxed), 1);
     sh.pace(500);
     assert_eq!(sh.share.load(Ordering::Relaxed), 100);
+}
+
+/// A big string goes in chunks of [`STRING_CHUNK`] bytes, one per step,
+/// compressed whole by the writer when `rdbcompression` is on, as plain
+/// length and bytes when it is off; the file holds it exactly either way.
+#[test]
+fn big_strings_go_in_chunks_compressed_or_not() {
+    for compress in [true, false] {
+        let mut ks = Keyspace::new(2);
+        add_big_strings(&mut ks.dbs[1]);
+        ks.dbs[0].set(b"small", Value::string(b"v"), false);
+        let want = ks.digest();
+        let dir = std::env::temp_dir().join(format!(
+            "snapcache-forkless-{}-bigstr-{compress}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let target = Target {
+            dir: dir.clone(),
+            filename: "dump.rdb".into(),
+            pid: std::process::id(),
+            incremental_fsync: false,
+        };
+        let o = SaveOptions { compress, ..opts() };
+        let mut snap = Forkless::start(&mut ks, 1, o, target, 64 << 20, 0).expect("writer");
+        let mut steps = 0;
+        while snap.step(&mut ks, Instant::now(), 1).0 != Step::Done {
+            steps += 1;
+            assert!(steps < 1000, "no end");
+        }
+        // 13 + 9 chunks of the strings, plus the small key.
+        assert!(
+            steps >= (3 * BIG_STRING + 2 * BIG_STRING) / STRING_CHUNK,
+            "{steps}"
+        );
+        let done = snap.writer.take_done().expect("once");
+        assert!(matches!(
+            done.blocking_recv().expect("writer ends"),
+            WriterEnd::Saved { .. }
+        ));
+        let bytes = std::fs::read(dir.join("dump.rdb")).expect("dump");
+        let lo = LoadOptions {
+            enc: enc(),
+            deep_sanitize: true,
+            databases: 2,
+            drop_expired_before: None,
+        };
+        let loaded = rdb::load(&bytes, &lo, &mut |_| {}).expect("loads");
+        assert_eq!(loaded.keyspace.digest(), want, "compress {compress}");
+        // LZF shrinks the text and gives up on the noise; off, both stay.
+        let strings = 3 * BIG_STRING + 12345 + 2 * BIG_STRING + 7;
+        if compress {
+            assert!(
+                bytes.len() < 2 * BIG_STRING + 3 * BIG_STRING / 2,
+                "{}",
+                bytes.len()
+            );
+        } else {
+            assert!(bytes.len() > strings, "{}", bytes.len());
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
