@@ -2,7 +2,8 @@
 # Runs every test on a fresh machine: installs what is needed (Redis 7.0.15
 # from Debian, the Redis test-suite sources), checks formatting and lints,
 # runs cargo's tests, builds the release server once and runs the gated units
-# of Redis's own Tcl test suite against it.
+# of Redis's own Tcl test suite against it, then the RDB units of the gate
+# again with `snapshot-method forkless`.
 set -Eeuo pipefail
 trap 'echo "test.sh: line $LINENO: \"$BASH_COMMAND\" failed with status $?" >&2' ERR
 cd "$(dirname "$0")/.."
@@ -29,3 +30,6 @@ cargo build --release --quiet
 
 echo "== Redis test suite (gated units)"
 bash redis-tests/run.sh --gate
+
+echo "== Redis test suite (the RDB units again, every save forkless)"
+bash redis-tests/run.sh --gate-forkless
