@@ -554,6 +554,20 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// Nothing sent or written yet; full speed, no pacing limit.
+    fn new() -> Shared {
+        Shared {
+            inflight: AtomicU64::new(0),
+            written: AtomicU64::new(0),
+            failed: AtomicBool::new(false),
+            abort: AtomicBool::new(false),
+            drained: tokio::sync::Notify::new(),
+            share: AtomicU32::new(100),
+            pace_limit: AtomicU64::new(u64::MAX),
+            paced_ns: AtomicU64::new(0),
+        }
+    }
+
     /// Sets the writer's share of its thread (percent, 1..=100).
     pub fn pace(&self, share: u32) {
         self.share.store(share.clamp(1, 100), Ordering::Relaxed);
@@ -620,16 +634,7 @@ impl Writer {
     /// `delay_us` (a test hook) slows every chunk down.
     pub fn start(target: Target, opts: SaveOptions, delay_us: u32) -> std::io::Result<Writer> {
         let (tx, rx) = mpsc::channel::<Msg>();
-        let shared = Arc::new(Shared {
-            inflight: AtomicU64::new(0),
-            written: AtomicU64::new(0),
-            failed: AtomicBool::new(false),
-            abort: AtomicBool::new(false),
-            drained: tokio::sync::Notify::new(),
-            share: AtomicU32::new(100),
-            pace_limit: AtomicU64::new(u64::MAX),
-            paced_ns: AtomicU64::new(0),
-        });
+        let shared = Arc::new(Shared::new());
         let (done_tx, done_rx) = tokio::sync::oneshot::channel();
         let sh = shared.clone();
         let thread = std::thread::Builder::new()

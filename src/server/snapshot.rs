@@ -212,26 +212,34 @@ impl Engine {
         }
     }
 
+    /// A cut of the keyspace at the next version, with its writer thread
+    /// started under the current `snapshot-buffer-high-water` and
+    /// `snapshot-writer-delay`.
+    fn forkless_begin(
+        &mut self,
+        opts: crate::persistence::rdb::SaveOptions,
+        target: crate::persistence::file::Target,
+    ) -> std::io::Result<Forkless> {
+        self.persist.snap.next_version += 1;
+        Forkless::start(
+            &mut self.ks,
+            self.persist.snap.next_version,
+            opts,
+            target,
+            self.config.snapshot_buffer_high_water,
+            self.config.snapshot_writer_delay.max(0) as u32,
+        )
+    }
+
     /// Starts a forkless save. Fails only when its writer thread cannot start.
     pub fn forkless_start(&mut self, reason: String) -> Result<(), ()> {
         if self.persist.snap.run.is_some() {
             return Err(());
         }
-        self.persist.snap.next_version += 1;
-        let version = self.persist.snap.next_version;
         let opts = self.save_options();
         let target = self.save_target();
         self.insist_temp_files(&target);
-        let high_water = self.config.snapshot_buffer_high_water;
-        let writer_delay = self.config.snapshot_writer_delay.max(0) as u32;
-        match Forkless::start(
-            &mut self.ks,
-            version,
-            opts,
-            target,
-            high_water,
-            writer_delay,
-        ) {
+        match self.forkless_begin(opts, target) {
             Ok(snap) => {
                 let keys = snap.keys_total;
                 self.persist.snap.run = Some(Run {
@@ -263,19 +271,9 @@ impl Engine {
         opts: crate::persistence::rdb::SaveOptions,
         target: crate::persistence::file::Target,
     ) -> Result<(), String> {
-        self.persist.snap.next_version += 1;
-        let version = self.persist.snap.next_version;
-        let high_water = self.config.snapshot_buffer_high_water;
-        let writer_delay = self.config.snapshot_writer_delay.max(0) as u32;
-        let mut snap = Forkless::start(
-            &mut self.ks,
-            version,
-            opts,
-            target,
-            high_water,
-            writer_delay,
-        )
-        .map_err(|e| format!("Can't start the forkless writer: {e}"))?;
+        let mut snap = self
+            .forkless_begin(opts, target)
+            .map_err(|e| format!("Can't start the forkless writer: {e}"))?;
         loop {
             let deadline = Instant::now() + Duration::from_millis(100);
             match snap.step(&mut self.ks, deadline, u64::MAX).0 {

@@ -97,6 +97,16 @@ fn start(ks: &mut Keyspace, name: &str, high_water: u64) -> Run {
 }
 
 fn start_v(ks: &mut Keyspace, name: &str, high_water: u64, version: u64) -> Run {
+    start_with(ks, name, high_water, version, opts())
+}
+
+fn start_with(
+    ks: &mut Keyspace,
+    name: &str,
+    high_water: u64,
+    version: u64,
+    opts: SaveOptions,
+) -> Run {
     let dir =
         std::env::temp_dir().join(format!("snapcache-forkless-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -107,16 +117,33 @@ fn start_v(ks: &mut Keyspace, name: &str, high_water: u64, version: u64) -> Run 
         pid: std::process::id(),
         incremental_fsync: false,
     };
-    let snap = Forkless::start(ks, version, opts(), target, high_water, 0).expect("writer");
+    let snap = Forkless::start(ks, version, opts, target, high_water, 0).expect("writer");
     Run { dir, snap }
 }
 
-/// Steps (one key each) until done, calling `poke` between steps.
-fn finish(
+/// Steps (one key each) until done, calling `poke` between steps; the
+/// keyspace the file loads as.
+fn finish(run: &mut Run, ks: &mut Keyspace, poke: impl FnMut(&mut Keyspace, usize)) -> Keyspace {
+    load_file(&finish_file(run, ks, poke))
+}
+
+/// The keyspace a dump loads as (4 databases, deep sanitization).
+fn load_file(bytes: &[u8]) -> Keyspace {
+    let lo = LoadOptions {
+        enc: enc(),
+        deep_sanitize: true,
+        databases: 4,
+        drop_expired_before: None,
+    };
+    rdb::load(bytes, &lo, &mut |_| {}).expect("loads").keyspace
+}
+
+/// [`finish`], returning the file's bytes.
+fn finish_file(
     run: &mut Run,
     ks: &mut Keyspace,
     mut poke: impl FnMut(&mut Keyspace, usize),
-) -> Keyspace {
+) -> Vec<u8> {
     let mut n = 0;
     loop {
         let (step, _) = run.snap.step(ks, Instant::now(), 1);
@@ -136,15 +163,8 @@ fn finish(
         other => panic!("save failed: {other:?}"),
     }
     let bytes = std::fs::read(run.dir.join("dump.rdb")).expect("dump");
-    let lo = LoadOptions {
-        enc: enc(),
-        deep_sanitize: true,
-        databases: 4,
-        drop_expired_before: None,
-    };
-    let loaded = rdb::load(&bytes, &lo, &mut |_| {}).expect("loads");
     let _ = std::fs::remove_dir_all(&run.dir);
-    loaded.keyspace
+    bytes
 }
 
 #[test]
@@ -274,16 +294,9 @@ fn marks_left_by_a_cancelled_cut_do_not_hide_entries_from_the_next() {
 }
 
 fn pacer_shared() -> Shared {
-    Shared {
-        inflight: AtomicU64::new(0),
-        written: AtomicU64::new(0),
-        failed: AtomicBool::new(false),
-        abort: AtomicBool::new(false),
-        drained: tokio::sync::Notify::new(),
-        share: AtomicU32::new(100),
-        pace_limit: AtomicU64::new(1 << 20),
-        paced_ns: AtomicU64::new(0),
-    }
+    let sh = Shared::new();
+    sh.pace_limit.store(1 << 20, Ordering::Relaxed);
+    sh
 }
 
 /// At full share the writer never rests; at a share of s percent, work of
@@ -328,48 +341,20 @@ fn pacer_rests_for_the_share_it_gives_up() {
 #[test]
 fn big_strings_go_in_chunks_compressed_or_not() {
     for compress in [true, false] {
-        let mut ks = Keyspace::new(2);
+        let mut ks = Keyspace::new(4);
         add_big_strings(&mut ks.dbs[1]);
         ks.dbs[0].set(b"small", Value::string(b"v"), false);
         let want = ks.digest();
-        let dir = std::env::temp_dir().join(format!(
-            "snapcache-forkless-{}-bigstr-{compress}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let target = Target {
-            dir: dir.clone(),
-            filename: "dump.rdb".into(),
-            pid: std::process::id(),
-            incremental_fsync: false,
-        };
         let o = SaveOptions { compress, ..opts() };
-        let mut snap = Forkless::start(&mut ks, 1, o, target, 64 << 20, 0).expect("writer");
+        let mut run = start_with(&mut ks, &format!("bigstr-{compress}"), 64 << 20, 1, o);
         let mut steps = 0;
-        while snap.step(&mut ks, Instant::now(), 1).0 != Step::Done {
-            steps += 1;
-            assert!(steps < 1000, "no end");
-        }
+        let bytes = finish_file(&mut run, &mut ks, |_, n| steps = n + 1);
         // 13 + 9 chunks of the strings, plus the small key.
         assert!(
             steps >= (3 * BIG_STRING + 2 * BIG_STRING) / STRING_CHUNK,
             "{steps}"
         );
-        let done = snap.writer.take_done().expect("once");
-        assert!(matches!(
-            done.blocking_recv().expect("writer ends"),
-            WriterEnd::Saved { .. }
-        ));
-        let bytes = std::fs::read(dir.join("dump.rdb")).expect("dump");
-        let lo = LoadOptions {
-            enc: enc(),
-            deep_sanitize: true,
-            databases: 2,
-            drop_expired_before: None,
-        };
-        let loaded = rdb::load(&bytes, &lo, &mut |_| {}).expect("loads");
-        assert_eq!(loaded.keyspace.digest(), want, "compress {compress}");
+        assert_eq!(load_file(&bytes).digest(), want, "compress {compress}");
         // LZF shrinks the text and gives up on the noise; off, both stay.
         let strings = 3 * BIG_STRING + 12345 + 2 * BIG_STRING + 7;
         if compress {
@@ -381,6 +366,5 @@ fn big_strings_go_in_chunks_compressed_or_not() {
         } else {
             assert!(bytes.len() > strings, "{}", bytes.len());
         }
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }
