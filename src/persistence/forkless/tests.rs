@@ -183,6 +183,7 @@ fn writes_during_the_walk_do_not_reach_the_image() {
     let mut ks = populate(3000);
     let want = ks.digest();
     let mut run = start(&mut ks, "writes", 1 << 20);
+    let mut steps = 0;
     let got = finish(&mut run, &mut ks, |ks, n| {
         let d = n % 3;
         let db = &mut ks.dbs[d];
@@ -212,14 +213,18 @@ fn writes_during_the_walk_do_not_reach_the_image() {
             let _ = ks.dbs[2].clear();
         }
         if n == 120 {
-            let e = ks.dbs[0].remove(b"bigh").expect("still there");
+            // Moved to db 1 by the swap at step 40.
+            let e = ks.dbs[1].remove(b"bigh").expect("still there");
             ks.dbs[3].insert_entry(e, None);
         }
         // Expiry of a key whose deadline has passed.
         let k = format!("k{d}:{}", n + 5);
         ks.dbs[d].peek(k.as_bytes(), 10, crate::keyspace::ExpireMode::Delete);
+        steps = n + 1;
     });
     assert_eq!(got.digest(), want);
+    // Every change above happened during the walk.
+    assert!(steps > 120, "the walk took only {steps} steps");
 }
 
 #[test]
