@@ -204,16 +204,16 @@ fn writes_during_the_walk_do_not_reach_the_image() {
             // Mid-way through its chunks (the walk does one per step).
             ks.dbs[1].set(b"bigstr-text", Value::string(b"short"), false);
         }
-        if n == 40 {
+        if n == 12 {
             // A whole database's contents swapped, then one flushed.
             let (a, b) = ks.dbs.split_at_mut(1);
             a[0].swap_contents(&mut b[0]);
         }
-        if n == 80 {
+        if n == 18 {
             let _ = ks.dbs[2].clear();
         }
-        if n == 120 {
-            // Moved to db 1 by the swap at step 40.
+        if n == 24 {
+            // Moved to db 1 by the swap at step 12.
             let e = ks.dbs[1].remove(b"bigh").expect("still there");
             ks.dbs[3].insert_entry(e, None);
         }
@@ -223,8 +223,9 @@ fn writes_during_the_walk_do_not_reach_the_image() {
         steps = n + 1;
     });
     assert_eq!(got.digest(), want);
-    // Every change above happened during the walk.
-    assert!(steps > 120, "the walk took only {steps} steps");
+    // Every change above happened during the walk (33 steps when the
+    // writer never falls behind, more when it does).
+    assert!(steps > 24, "the walk took only {steps} steps");
 }
 
 #[test]
