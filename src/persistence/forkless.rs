@@ -576,6 +576,7 @@ impl Shared {
 
 /// The writer's side of the governor: work time owed a rest. Resting in
 /// slices of at least [`Pacer::SLICE`] keeps a sleep's own cost small.
+#[derive(Default)]
 struct Pacer {
     /// Work done since the last rest.
     worked: std::time::Duration,
@@ -710,9 +711,7 @@ fn write_file(
         return werr(e);
     }
     let mut scratch = Vec::new();
-    let mut pacer = Pacer {
-        worked: std::time::Duration::ZERO,
-    };
+    let mut pacer = Pacer::default();
     let mut gathering = None;
     loop {
         match rx.recv() {

@@ -311,9 +311,7 @@ fn pacer_shared() -> Shared {
 fn pacer_rests_for_the_share_it_gives_up() {
     use std::time::Duration;
     let sh = pacer_shared();
-    let mut p = Pacer {
-        worked: Duration::ZERO,
-    };
+    let mut p = Pacer::default();
     p.after(Duration::from_millis(5), &sh);
     assert_eq!(sh.paced_ns.load(Ordering::Relaxed), 0);
 

@@ -516,15 +516,7 @@ pub fn load(
     if version >= 5 {
         let body = r.pos();
         let stored = r.u64_le()?;
-        if stored != 0 && !skip_checksum_validation() {
-            let computed = self::crc64::crc64(0, &bytes[..body]);
-            if computed != stored {
-                return Err(RdbError::Checksum {
-                    expected: computed,
-                    got: stored,
-                });
-            }
-        }
+        check_crc(&bytes[..body], stored)?;
     }
     out.consumed = r.pos() as u64;
     if out.empty_skipped > 0 {
@@ -536,6 +528,23 @@ pub fn load(
         );
     }
     Ok(out)
+}
+
+/// Checks the CRC-64 `stored` after `covered` (an RDB file's trailer or a
+/// DUMP payload's footer). Zero means "not computed" (`rdbchecksum no`) and
+/// passes, as does anything while DEBUG SET-SKIP-CHECKSUM-VALIDATION is on.
+fn check_crc(covered: &[u8], stored: u64) -> Result<(), RdbError> {
+    if stored == 0 || skip_checksum_validation() {
+        return Ok(());
+    }
+    let computed = self::crc64::crc64(0, covered);
+    if computed != stored {
+        return Err(RdbError::Checksum {
+            expected: computed,
+            got: stored,
+        });
+    }
+    Ok(())
 }
 
 /// A `DUMP` payload: type byte, value, RDB version (2 bytes LE), CRC-64 (8
@@ -563,8 +572,9 @@ pub fn serialized_len(v: &Value, compress: bool) -> usize {
 /// variant (RESTORE answers "Bad data format").
 ///
 /// A checksum field of zero means "not computed", as it does in an RDB file
-/// saved with `rdbchecksum no`: the value is then only as trustworthy as its
-/// validation, which treats every payload as hostile anyway.
+/// saved with `rdbchecksum no` ([`check_crc`]): the value is then only as
+/// trustworthy as its validation, which treats every payload as hostile
+/// anyway.
 pub fn restore_value(
     payload: &[u8],
     enc: &Encodings,
@@ -582,16 +592,7 @@ pub fn restore_value(
     }
     let mut stored = [0u8; 8];
     stored.copy_from_slice(&payload[n - 8..]);
-    let stored = u64::from_le_bytes(stored);
-    if stored != 0 && !skip_checksum_validation() {
-        let computed = self::crc64::crc64(0, &payload[..n - 8]);
-        if stored != computed {
-            return Err(RdbError::Checksum {
-                expected: computed,
-                got: stored,
-            });
-        }
-    }
+    check_crc(&payload[..n - 8], u64::from_le_bytes(stored))?;
     let mut r = decode::Reader::new(&payload[..n - 10]);
     let t = r.u8()?;
     if !decode::is_value_type(t) {
