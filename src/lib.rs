@@ -20,6 +20,7 @@ pub mod keyspace;
 #[doc(hidden)]
 pub mod persistence;
 pub mod protocol;
+mod replication;
 mod server;
 mod util;
 

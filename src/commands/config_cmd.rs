@@ -97,6 +97,13 @@ fn apply(e: &mut Engine, name: &str, in_exec: bool) -> Result<(), String> {
                     .map_err(|()| "Unable to turn on AOF. Check server logs.".to_string())
             }
         }
+        "repl-backlog-size" => {
+            let size = e.config.repl_backlog_size.max(1) as usize;
+            if let Some(b) = &mut e.repl.backlog {
+                b.resize(size);
+            }
+            Ok(())
+        }
         "aof-disable-auto-gc" => {
             if !e.config.aof_disable_auto_gc {
                 let _ = e.aof_del_history_files();

@@ -492,7 +492,7 @@ fn debug(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         tracing::warn!("Changing replication IDs after receiving DEBUG change-repl-id");
         // Redis's changeReplicationId + clearReplicationId2.
         e.repl.replid = crate::server::random_hex(40);
-        e.replid2 = "0".repeat(40);
+        e.clear_replid2();
         c.reply().ok();
     } else if is(sub, "stringmatch-test") && argc == 2 {
         stringmatch_fuzz(e);

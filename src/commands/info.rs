@@ -7,9 +7,9 @@ use std::fmt::Write as _;
 use crate::dispatch::{acl, flags as f, CommandSpec, Keys};
 use crate::keyspace::{lru_clock, now_us};
 use crate::persistence::memory;
+use crate::replication::replica::LinkState;
 use crate::server::client::Client;
 use crate::server::evict::client_memory;
-use crate::server::replica::LinkState;
 use crate::server::Engine;
 
 /// The sections INFO and `INFO default` print (Redis's `module_list` is our
@@ -390,6 +390,7 @@ fn ratio(a: u64, b: u64) -> (f64, i64) {
 }
 
 fn memory_section(e: &mut Engine, c: &Client, used: u64, out: &mut String) {
+    let backlog_mem = e.repl.backlog.as_ref().map_or(0, |b| b.allocated());
     let m = MemoryFigures::collect(e, Some(c), used);
     let budget = e.memory_budget();
     let total_system = memory::total_system_memory();
@@ -451,7 +452,7 @@ fn memory_section(e: &mut Engine, c: &Client, used: u64, out: &mut String) {
          mem_fragmentation_ratio:{frag:.2}\r\n\
          mem_fragmentation_bytes:{frag_bytes}\r\n\
          mem_not_counted_for_evict:{}\r\n\
-         mem_replication_backlog:0\r\n\
+         mem_replication_backlog:{backlog_mem}\r\n\
          mem_total_replication_buffers:{}\r\n\
          mem_clients_slaves:{}\r\n\
          mem_clients_normal:{}\r\n\
@@ -508,10 +509,11 @@ pub fn allocator_name() -> &'static str {
 
 fn persistence_section(e: &Engine, out: &mut String) {
     let p = &e.persist;
+    let async_loading = u8::from(e.async_loading);
     let _ = write!(
         out,
         "loading:{}\r\n\
-         async_loading:0\r\n\
+         async_loading:{async_loading}\r\n\
          current_cow_peak:{}\r\n\
          current_cow_size:{}\r\n\
          current_cow_size_age:{}\r\n\
@@ -570,6 +572,12 @@ fn stats_section(e: &Engine, out: &mut String) {
     let ops = Engine::instantaneous(&s.ops_samples);
     let in_kbps = Engine::instantaneous(&s.net_in_samples) / 1024.0;
     let out_kbps = Engine::instantaneous(&s.net_out_samples) / 1024.0;
+    let (sync_full, sync_partial_ok, sync_partial_err) = (
+        e.repl.sync_full,
+        e.repl.sync_partial_ok,
+        e.repl.sync_partial_err,
+    );
+    let (repl_in, repl_out) = (s.net_repl_input_bytes, s.net_repl_output_bytes);
     let _ = write!(
         out,
         "total_connections_received:{}\r\n\
@@ -577,16 +585,16 @@ fn stats_section(e: &Engine, out: &mut String) {
          instantaneous_ops_per_sec:{}\r\n\
          total_net_input_bytes:{}\r\n\
          total_net_output_bytes:{}\r\n\
-         total_net_repl_input_bytes:0\r\n\
-         total_net_repl_output_bytes:0\r\n\
+         total_net_repl_input_bytes:{repl_in}\r\n\
+         total_net_repl_output_bytes:{repl_out}\r\n\
          instantaneous_input_kbps:{in_kbps:.2}\r\n\
          instantaneous_output_kbps:{out_kbps:.2}\r\n\
          instantaneous_input_repl_kbps:0.00\r\n\
          instantaneous_output_repl_kbps:0.00\r\n\
          rejected_connections:{}\r\n\
-         sync_full:0\r\n\
-         sync_partial_ok:0\r\n\
-         sync_partial_err:0\r\n\
+         sync_full:{sync_full}\r\n\
+         sync_partial_ok:{sync_partial_ok}\r\n\
+         sync_partial_err:{sync_partial_err}\r\n\
          expired_keys:{}\r\n\
          expired_stale_perc:{:.2}\r\n\
          expired_time_cap_reached_count:{}\r\n\
@@ -658,6 +666,7 @@ fn replication_section(e: &Engine, out: &mut String) {
         None => out.push_str("role:master\r\n"),
         Some(p) => {
             let up = p.state == LinkState::Connected;
+            let syncing = p.state == LinkState::Syncing;
             let _ = write!(
                 out,
                 "role:slave\r\n\
@@ -676,10 +685,28 @@ fn replication_section(e: &Engine, out: &mut String) {
                 } else {
                     -1
                 },
-                u8::from(p.state == LinkState::Syncing),
+                u8::from(syncing),
                 p.offset,
                 p.offset,
             );
+            if syncing && p.sync_total != 0 {
+                let total = p.sync_total;
+                let read = p.sync_read as i64;
+                let (left, perc) = if total > 0 {
+                    (total - read, read as f64 * 100.0 / total as f64)
+                } else {
+                    (0, 0.0)
+                };
+                let _ = write!(
+                    out,
+                    "master_sync_total_bytes:{total}\r\n\
+                     master_sync_read_bytes:{read}\r\n\
+                     master_sync_left_bytes:{left}\r\n\
+                     master_sync_perc:{perc:.2}\r\n\
+                     master_sync_last_io_seconds_ago:{}\r\n",
+                    p.last_io.elapsed().as_secs()
+                );
+            }
             if !up {
                 let _ = write!(
                     out,
@@ -689,13 +716,17 @@ fn replication_section(e: &Engine, out: &mut String) {
             }
             let _ = write!(
                 out,
-                "slave_priority:{}\r\nslave_read_only:{}\r\nreplica_announced:1\r\n",
+                "slave_priority:{}\r\nslave_read_only:{}\r\nreplica_announced:{}\r\n",
                 e.config.replica_priority,
-                u8::from(e.config.replica_read_only)
+                u8::from(e.config.replica_read_only),
+                u8::from(e.config.replica_announced)
             );
         }
     }
     let _ = write!(out, "connected_slaves:{}\r\n", e.repl.replicas.len());
+    if e.config.min_replicas_to_write > 0 && e.config.min_replicas_max_lag > 0 {
+        let _ = write!(out, "min_slaves_good_slaves:{}\r\n", e.good_replicas());
+    }
     for (i, id) in e.repl.replicas.iter().enumerate() {
         let Some(r) = e.clients.get(id) else {
             continue;
@@ -703,11 +734,25 @@ fn replication_section(e: &Engine, out: &mut String) {
         let ip = r.addr.rsplit_once(':').map_or("", |(h, _)| h);
         let port = e.repl.replica_ports.get(id).copied().unwrap_or(0);
         let ack = e.repl.acks.get(id).copied().unwrap_or(0);
+        let lag = e
+            .repl
+            .ack_times
+            .get(id)
+            .map_or(0, |t| t.elapsed().as_secs());
+        let state = e.replica_state(*id).name();
         let _ = write!(
             out,
-            "slave{i}:ip={ip},port={port},state=online,offset={ack},lag=0\r\n"
+            "slave{i}:ip={ip},port={port},state={state},offset={ack},lag={lag}\r\n"
         );
     }
+    let (active, size, first, histlen) = match &e.repl.backlog {
+        Some(b) => (1, b.size(), b.first_offset(), b.histlen()),
+        None => (0, e.config.repl_backlog_size.max(1) as usize, 0, 0),
+    };
+    let (sync_method, sync_target, sync_reason) = match &e.repl.last_sync {
+        Some((m, t, r)) => (m.name(), t.as_str(), r.as_str()),
+        None => ("none", "", ""),
+    };
     let _ = write!(
         out,
         "\
@@ -715,22 +760,15 @@ fn replication_section(e: &Engine, out: &mut String) {
          master_replid:{}\r\n\
          master_replid2:{}\r\n\
          master_repl_offset:{}\r\n\
-         second_repl_offset:-1\r\n\
-         repl_backlog_active:0\r\n\
-         repl_backlog_size:{}\r\n\
-         repl_backlog_first_byte_offset:0\r\n\
-         repl_backlog_histlen:0\r\n",
-        e.repl.replid,
-        e.replid2,
-        // A replica's own stream is its primary's: its offset is what it
-        // applied (Redis feeds the primary's bytes into its backlog).
-        e.repl
-            .primary
-            .as_ref()
-            .map_or(e.repl.offset, |p| p.offset.max(e.repl.offset)),
-        e.config
-            .get_value("repl-backlog-size")
-            .unwrap_or_else(|| "1048576".into()),
+         second_repl_offset:{}\r\n\
+         repl_backlog_active:{active}\r\n\
+         repl_backlog_size:{size}\r\n\
+         repl_backlog_first_byte_offset:{first}\r\n\
+         repl_backlog_histlen:{histlen}\r\n\
+         repl_last_sync_method:{sync_method}\r\n\
+         repl_last_sync_target:{sync_target}\r\n\
+         repl_last_sync_reason:{sync_reason}\r\n",
+        e.repl.replid, e.replid2, e.repl.offset, e.repl.second_offset,
     );
 }
 

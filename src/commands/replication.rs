@@ -1,11 +1,6 @@
-//! The primary's side of replication: SYNC, PSYNC and REPLCONF.
-//!
-//! A full synchronization sends a snapshot of the whole dataset as an RDB
-//! payload (`$<len>\r\n<bytes>`), then the stream of propagated writes
-//! (src/server/propagate.rs). For now the payload is encoded in memory on the
-//! engine thread; the snapshot pipeline (fork / forkless) takes this over
-//! with the replication issue, as does partial resynchronization: PSYNC
-//! always answers FULLRESYNC.
+//! The replication commands: SYNC, PSYNC, REPLCONF, REPLICAOF, WAIT, ROLE.
+//! What they do lives in `crate::replication` (the primary's side, the
+//! full-sync transfer and the replica's link).
 
 use bytes::Bytes;
 
@@ -14,132 +9,50 @@ use std::time::Duration;
 use super::{arg_i64, is};
 use crate::dispatch::{acl, errors, flags as f, CommandSpec, Keys};
 use crate::keyspace::Kind;
-use crate::persistence::rdb;
+use crate::replication::replica::ack_frame;
 use crate::server::blocking::TimeoutReply;
-use crate::server::client::{Client, ClientKind, ReplyMode};
-use crate::server::replica::ack_frame;
+use crate::server::client::{Client, ClientKind};
 use crate::server::Engine;
 use crate::util::num;
 
-/// The RDB image a full sync sends, with the replication aux fields.
-fn snapshot_payload(e: &Engine) -> Result<Vec<u8>, String> {
-    let mut opts = e.save_options();
-    // A replica's stream continues in its primary client's database; a
-    // primary SELECTs before the next command (attach_replica).
-    let stream_db = e
-        .repl
-        .primary
-        .as_ref()
-        .and_then(|p| p.client)
-        .and_then(|id| e.clients.get(&id))
-        .map_or(0, |pc| pc.db);
-    opts.extra_aux = vec![
-        ("repl-stream-db".into(), stream_db.to_string().into_bytes()),
-        ("repl-id".into(), e.repl.replid.as_bytes().to_vec()),
-        ("repl-offset".into(), e.repl.offset.to_string().into_bytes()),
-    ];
-    rdb::write_keyspace(&e.ks, opts, Vec::new(), &mut |_| {}).map_err(|err| err.to_string())
-}
-
-/// Sends the snapshot and turns `c` into a replica. With a diskless sync
-/// and `repl-diskless-sync-delay`, the transfer waits for more replicas
-/// first, as Redis's does (start_delayed_syncs).
-fn full_sync(e: &mut Engine, c: &mut Client, psync: bool) {
-    if c.kind == ClientKind::Replica {
-        // Redis ignores SYNC from a client that already is a replica.
-        return;
-    }
-    c.kind = ClientKind::Replica;
-    if e.config.repl_diskless_sync && e.config.repl_diskless_sync_delay > 0 {
-        // Its commands until the transfer (REPLCONF ACK, PING) get no
-        // replies; the +FULLRESYNC line comes when the transfer starts.
-        c.reply_mode = ReplyMode::ReplicaStarting;
-        e.repl.sync_waiting.push((c.id, psync));
-        e.repl
-            .sync_wait_since
-            .get_or_insert_with(std::time::Instant::now);
-        tracing::info!(
-            "Replica {} asks for synchronization; delaying the transfer {} s for more replicas",
-            c.addr,
-            e.config.repl_diskless_sync_delay
-        );
-        return;
-    }
-    let payload = match snapshot_payload(e) {
-        Ok(p) => p,
-        Err(err) => {
-            tracing::warn!("Can't produce the snapshot for a replica: {err}");
-            c.kind = ClientKind::Normal;
-            c.reply().error("ERR Unable to perform background save");
-            return;
-        }
-    };
-    send_full_sync(e, c, psync, &payload);
-}
-
-impl Engine {
-    /// Starts the full syncs `repl-diskless-sync-delay` held back, once the
-    /// first waited that long or `repl-diskless-sync-max-replicas` are
-    /// waiting: one snapshot for all of them.
-    pub fn start_delayed_syncs(&mut self) {
-        let Some(since) = self.repl.sync_wait_since else {
-            return;
-        };
-        let delay = Duration::from_secs(self.config.repl_diskless_sync_delay.into());
-        let max = self.config.repl_diskless_sync_max_replicas as usize;
-        let enough = max > 0 && self.repl.sync_waiting.len() >= max;
-        if since.elapsed() < delay && !enough {
-            return;
-        }
-        self.repl.sync_wait_since = None;
-        let waiting = std::mem::take(&mut self.repl.sync_waiting);
-        let payload = snapshot_payload(self);
-        for (id, psync) in waiting {
-            let Some(mut c) = self.clients.remove(&id) else {
-                continue;
-            };
-            match &payload {
-                Ok(p) => send_full_sync(self, &mut c, psync, p),
-                Err(err) => {
-                    tracing::warn!("Can't produce the snapshot for a replica: {err}");
-                    c.close_asap = true;
-                }
-            }
-            c.wake.notify_one();
-            self.clients.insert(id, c);
-        }
-    }
-}
-
-fn send_full_sync(e: &mut Engine, c: &mut Client, psync: bool, payload: &[u8]) {
-    if psync {
-        let line = format!("+FULLRESYNC {} {}\r\n", e.repl.replid, e.repl.offset);
-        c.out.extend_from_slice(line.as_bytes());
-    }
-    c.out.push(b'$');
-    c.out
-        .extend_from_slice(itoa::Buffer::new().format(payload.len()).as_bytes());
-    c.out.extend_from_slice(b"\r\n");
-    c.out.extend_from_slice(payload);
-    tracing::info!(
-        "Replica {} asks for synchronization; full sync of {} bytes sent",
-        c.addr,
-        payload.len()
-    );
-    // This command's output is the payload; the replica's later commands
-    // (REPLCONF ACK, PING) get no replies.
-    c.reply_mode = ReplyMode::ReplicaStarting;
-    e.attach_replica(c);
-}
-
-/// SYNC
+/// SYNC: a full sync without the `+FULLRESYNC` line.
 fn sync(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
-    full_sync(e, c, false);
+    if refuse_sync(e, c) {
+        return;
+    }
+    e.request_full_sync(c, true);
 }
 
 /// PSYNC replicationid offset
-fn psync(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
-    full_sync(e, c, true);
+fn psync(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
+    if refuse_sync(e, c) {
+        return;
+    }
+    let from = num::string2ll(&args[2]).and_then(|o| u64::try_from(o).ok());
+    if let Some(from) = from {
+        if e.try_partial_resync(c, &args[1], from) {
+            return;
+        }
+    }
+    if args[1].as_ref() != b"?" {
+        e.repl.sync_partial_err += 1;
+    }
+    e.request_full_sync(c, false);
+}
+
+/// Whether SYNC/PSYNC must be refused: a replica already, or a replica
+/// server whose own link is down (its data may be behind).
+fn refuse_sync(e: &mut Engine, c: &mut Client) -> bool {
+    if c.kind == ClientKind::Replica {
+        // Redis ignores SYNC from a client that already is a replica.
+        return true;
+    }
+    if e.is_replica() && e.replica_link_down() {
+        c.reply()
+            .error("NOMASTERLINK Can't SYNC while not connected with my master");
+        return true;
+    }
+    false
 }
 
 /// REPLCONF option value [option value ...]
@@ -153,11 +66,15 @@ fn replconf(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         if is(opt, "ack") || is(opt, "fack") {
             // Acknowledgements get no reply.
             if c.kind == ClientKind::Replica && is(opt, "ack") {
+                e.replica_ack_online(c);
                 if let Some(off) = num::string2ll(&pair[1]).and_then(|o| u64::try_from(o).ok()) {
                     e.replica_acked(c.id, off);
                 }
             }
             return;
+        }
+        if is(opt, "capa") {
+            crate::replication::primary::note_capa(e.repl.links.entry(c.id).or_default(), &pair[1]);
         }
         if is(opt, "getack") && c.kind == ClientKind::Primary {
             // Our primary asks how far we applied its stream: the answer
@@ -217,13 +134,6 @@ fn replicaof(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
         tracing::info!("REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.");
         c.reply().simple("OK Already connected to specified master");
         return;
-    }
-    // Our own replicas must resynchronize with the data we are about to get.
-    for id in std::mem::take(&mut e.repl.replicas) {
-        if let Some(r) = e.clients.get_mut(&id) {
-            r.close_asap = true;
-            r.wake.notify_one();
-        }
     }
     e.start_replication(host.clone(), port as u16);
     tracing::info!(

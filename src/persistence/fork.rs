@@ -66,6 +66,9 @@ pub enum Output {
     /// An AOF rewrite: a base file left as `temp-rewriteaof-bg-<pid>.aof`
     /// in `target.dir` for the parent to move into the AOF directory.
     AofBase(super::aof::rewrite::BaseFormat),
+    /// The RDB stream into this descriptor (the write end of the pipe a
+    /// diskless full sync relays to replicas); no file is written.
+    Stream(RawFd),
 }
 
 /// A report from a child.
@@ -304,7 +307,10 @@ impl Reporter {
 /// The child: encode, write, report. Returns the exit code.
 fn child_main(job: &SaveJob<'_>, pipe: RawFd) -> i32 {
     reset_signals();
-    close_other_fds(pipe);
+    match job.output {
+        Output::Stream(fd) => close_other_fds(&[pipe, fd]),
+        _ => close_other_fds(&[pipe]),
+    }
     let mut target = job.target.clone();
     target.pid = std::process::id();
     let mut rep = Reporter {
@@ -333,6 +339,17 @@ fn child_main(job: &SaveJob<'_>, pipe: RawFd) -> i32 {
         std::panic::catch_unwind(AssertUnwindSafe(|| match job.output {
             Output::Rdb => file::save(job.ks, job.opts.clone(), &target, &mut per_key)
                 .map_err(|e| e.to_string()),
+            Output::Stream(fd) => {
+                // SAFETY: `fd` is the pipe's write end, open and kept by
+                // `close_other_fds`; the child owns it from here on (and
+                // ends in `_exit`, so nobody else closes it).
+                let out = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+                let out = std::io::BufWriter::with_capacity(256 << 10, out);
+                super::rdb::write_keyspace(job.ks, job.opts.clone(), out, &mut per_key)
+                    .and_then(|mut w| std::io::Write::flush(&mut w))
+                    .map(|()| job.ks.total_keys() as u64)
+                    .map_err(|e| format!("Write error sending DB to replicas: {e}"))
+            }
             Output::AofBase(format) => super::aof::rewrite::write_base(
                 job.ks,
                 job.opts.clone(),
@@ -376,16 +393,21 @@ fn reset_signals() {
 /// the listening sockets or client connections open (a client would not
 /// see its connection close, and the port would stay bound if the parent
 /// died first).
-fn close_other_fds(keep: RawFd) {
-    let keep = keep as libc::c_uint;
+fn close_other_fds(keep: &[RawFd]) {
+    let mut keep: Vec<libc::c_uint> = keep.iter().map(|&f| f as libc::c_uint).collect();
+    keep.sort_unstable();
+    let mut from: libc::c_uint = 3;
     // SAFETY: close_range only closes descriptors; nothing in the child
     // uses any of them afterwards (the OwnedFds the parent's state holds
     // are never dropped in the child, which ends in `_exit`).
     unsafe {
-        if keep > 3 {
-            libc::syscall(libc::SYS_close_range, 3 as libc::c_uint, keep - 1, 0);
+        for &k in &keep {
+            if k > from {
+                libc::syscall(libc::SYS_close_range, from, k - 1, 0);
+            }
+            from = from.max(k + 1);
         }
-        libc::syscall(libc::SYS_close_range, keep + 1, libc::c_uint::MAX, 0);
+        libc::syscall(libc::SYS_close_range, from, libc::c_uint::MAX, 0);
     }
 }
 

@@ -633,7 +633,7 @@ impl Writer {
     /// Starts the thread; it creates `target`'s temp file and writes the
     /// header at once.
     /// `delay_us` (a test hook) slows every chunk down.
-    pub fn start(target: Target, opts: SaveOptions, delay_us: u32) -> std::io::Result<Writer> {
+    pub fn start(sink: Sink, opts: SaveOptions, delay_us: u32) -> std::io::Result<Writer> {
         let (tx, rx) = mpsc::channel::<Msg>();
         let shared = Arc::new(Shared::new());
         let (done_tx, done_rx) = tokio::sync::oneshot::channel();
@@ -641,9 +641,15 @@ impl Writer {
         let thread = std::thread::Builder::new()
             .name("snapcache-forkless".into())
             .spawn(move || {
-                let end = write_file(&target, opts, &rx, &sh, delay_us);
+                let temp = match &sink {
+                    Sink::Dump(t) => Some(temp_path(t)),
+                    Sink::Stream(_) => None,
+                };
+                let end = write_file(sink, opts, &rx, &sh, delay_us);
                 if !matches!(end, WriterEnd::Saved { .. }) {
-                    let _ = std::fs::remove_file(temp_path(&target));
+                    if let Some(temp) = temp {
+                        let _ = std::fs::remove_file(temp);
+                    }
                     sh.failed.store(true, Ordering::SeqCst);
                 }
                 sh.inflight.store(0, Ordering::SeqCst);
@@ -687,61 +693,63 @@ impl Writer {
     }
 }
 
+/// Where a forkless snapshot's bytes go.
+pub enum Sink {
+    /// The dump: `temp-<pid>-forkless.rdb`, fsynced and renamed over it.
+    Dump(Target),
+    /// A stream (the pipe a full sync relays to replicas): written as it
+    /// comes, closed at the end.
+    Stream(std::fs::File),
+}
+
+impl From<Target> for Sink {
+    fn from(t: Target) -> Sink {
+        Sink::Dump(t)
+    }
+}
+
 fn write_file(
-    target: &Target,
+    sink: Sink,
     opts: SaveOptions,
     rx: &mpsc::Receiver<Msg>,
     sh: &Shared,
     delay_us: u32,
 ) -> WriterEnd {
+    let target = match sink {
+        Sink::Dump(t) => t,
+        Sink::Stream(f) => {
+            let out = std::io::BufWriter::with_capacity(256 << 10, f);
+            let mut w = rdb::RdbWriter::new(out, opts);
+            if let Err(e) = w.header() {
+                return write_error(e);
+            }
+            if let Err(end) = write_chunks(&mut w, rx, sh, delay_us) {
+                return end;
+            }
+            let bytes = w.bytes_written();
+            return match w.finish().and_then(|mut o| std::io::Write::flush(&mut o)) {
+                Ok(()) => WriterEnd::Saved { bytes },
+                Err(e) => write_error(e),
+            };
+        }
+    };
+    let target = &target;
     let temp = temp_path(target);
     let sink = match file::create_temp(target, &temp) {
         Ok(s) => s,
         Err(e) => return WriterEnd::Failed(e),
     };
-    let werr = |err| {
-        WriterEnd::Failed(SaveError::Write {
-            op: "rdbSaveRio",
-            err,
-        })
-    };
     let out = std::io::BufWriter::with_capacity(256 << 10, sink);
     let mut w = rdb::RdbWriter::new(out, opts);
     if let Err(e) = w.header() {
-        return werr(e);
+        return write_error(e);
     }
-    let mut scratch = Vec::new();
-    let mut pacer = Pacer::default();
-    let mut gathering = None;
-    loop {
-        match rx.recv() {
-            Ok(Msg::Chunk(_)) if sh.abort.load(Ordering::SeqCst) => return WriterEnd::Cancelled,
-            Ok(Msg::Chunk(c)) => {
-                if delay_us > 0 {
-                    std::thread::sleep(std::time::Duration::from_micros(delay_us.into()));
-                }
-                let t = Instant::now();
-                let r = write_chunk(&mut w, &c, &mut scratch, &mut gathering);
-                let took = t.elapsed();
-                if scratch.capacity() > 4 << 20 {
-                    scratch = Vec::new();
-                }
-                sh.inflight
-                    .fetch_sub(c.bytes.len() as u64, Ordering::SeqCst);
-                sh.written.store(w.bytes_written(), Ordering::Relaxed);
-                sh.drained.notify_one();
-                if let Err(e) = r {
-                    return werr(e);
-                }
-                pacer.after(took, sh);
-            }
-            Ok(Msg::Finish) => break,
-            Ok(Msg::Abort) | Err(_) => return WriterEnd::Cancelled,
-        }
+    if let Err(end) = write_chunks(&mut w, rx, sh, delay_us) {
+        return end;
     }
     let out = match w.finish() {
         Ok(o) => o,
-        Err(e) => return werr(e),
+        Err(e) => return write_error(e),
     };
     let bytes = out.get_ref().file.metadata().map(|m| m.len()).unwrap_or(0);
     let sink = match out.into_inner() {
@@ -756,6 +764,54 @@ fn write_file(
     match file::commit_temp(target, &temp, sink) {
         Ok(()) => WriterEnd::Saved { bytes },
         Err(e) => WriterEnd::Failed(e),
+    }
+}
+
+fn write_error(err: std::io::Error) -> WriterEnd {
+    WriterEnd::Failed(SaveError::Write {
+        op: "rdbSaveRio",
+        err,
+    })
+}
+
+/// Writes the walk's chunks until it says Finish; Err is how the save
+/// ended instead (cancelled or failed).
+fn write_chunks<W: std::io::Write>(
+    w: &mut rdb::RdbWriter<W>,
+    rx: &mpsc::Receiver<Msg>,
+    sh: &Shared,
+    delay_us: u32,
+) -> Result<(), WriterEnd> {
+    let mut scratch = Vec::new();
+    let mut pacer = Pacer::default();
+    let mut gathering = None;
+    loop {
+        match rx.recv() {
+            Ok(Msg::Chunk(_)) if sh.abort.load(Ordering::SeqCst) => {
+                return Err(WriterEnd::Cancelled)
+            }
+            Ok(Msg::Chunk(c)) => {
+                if delay_us > 0 {
+                    std::thread::sleep(std::time::Duration::from_micros(delay_us.into()));
+                }
+                let t = Instant::now();
+                let r = write_chunk(w, &c, &mut scratch, &mut gathering);
+                let took = t.elapsed();
+                if scratch.capacity() > 4 << 20 {
+                    scratch = Vec::new();
+                }
+                sh.inflight
+                    .fetch_sub(c.bytes.len() as u64, Ordering::SeqCst);
+                sh.written.store(w.bytes_written(), Ordering::Relaxed);
+                sh.drained.notify_one();
+                if let Err(e) = r {
+                    return Err(write_error(e));
+                }
+                pacer.after(took, sh);
+            }
+            Ok(Msg::Finish) => return Ok(()),
+            Ok(Msg::Abort) | Err(_) => return Err(WriterEnd::Cancelled),
+        }
     }
 }
 
@@ -802,11 +858,11 @@ impl Forkless {
         ks: &mut Keyspace,
         version: u64,
         opts: SaveOptions,
-        target: Target,
+        sink: impl Into<Sink>,
         high_water: u64,
         writer_delay_us: u32,
     ) -> std::io::Result<Forkless> {
-        let writer = Writer::start(target, opts.clone(), writer_delay_us)?;
+        let writer = Writer::start(sink.into(), opts.clone(), writer_delay_us)?;
         // Paced, the writer still keeps the buffer below three quarters of
         // the high-water mark, short of where writes would wait.
         writer

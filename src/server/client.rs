@@ -102,6 +102,11 @@ pub struct Client {
     /// This client's script is busy (suspended past busy-reply-threshold):
     /// its connection runs nothing more until the script ends.
     pub script_busy: bool,
+    /// A replica in a full sync: `out` (the stream since the snapshot) is
+    /// held back while `sync_out` (the sync reply and the snapshot) goes
+    /// out first.
+    pub hold_out: bool,
+    pub sync_out: Vec<u8>,
 }
 
 impl Client {
@@ -151,6 +156,8 @@ impl Client {
             tracking: Default::default(),
             script: false,
             script_busy: false,
+            hold_out: false,
+            sync_out: Vec::new(),
         }
     }
 

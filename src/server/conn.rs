@@ -171,7 +171,15 @@ pub async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64,
             // copied, so that the client's own buffer stays small: buffers
             // count as used memory, and a burst must not leave every client
             // holding two big ones.
-            if out.is_empty() && c.out.len() > SWAP_OUTPUT_AT {
+            // A replica in a full sync gets its snapshot before the
+            // stream that follows it.
+            if !c.sync_out.is_empty() {
+                out.extend_from_slice(&c.sync_out);
+                c.sync_out.clear();
+            }
+            if c.hold_out {
+                // The stream waits in the client's buffer.
+            } else if out.is_empty() && c.out.len() > SWAP_OUTPUT_AT {
                 std::mem::swap(&mut out, &mut c.out);
                 c.out.shrink_to(CLIENT_OUT_CAPACITY);
             } else {

@@ -24,7 +24,6 @@ pub mod main;
 pub mod persist;
 pub mod propagate;
 pub mod pubsub;
-pub mod replica;
 pub mod scripting;
 pub mod snapshot;
 pub mod tracking;
@@ -74,6 +73,9 @@ pub struct Stats {
     pub client_qbuf_limit_disconnections: u64,
     /// Clients closed for passing client-output-buffer-limit.
     pub client_obuf_limit_disconnections: u64,
+    /// Bytes of snapshots and streams sent to / received from replication peers.
+    pub net_repl_output_bytes: u64,
+    pub net_repl_input_bytes: u64,
     /// Samples for instantaneous_ops_per_sec: (time ms, commands).
     pub ops_samples: VecDeque<(i64, u64)>,
     pub net_in_samples: VecDeque<(i64, u64)>,
@@ -147,6 +149,11 @@ pub struct Engine {
     pub unpause_notify: Rc<Notify>,
     /// Wakes the forkless walk when a save starts.
     pub snapshot_kick: Rc<Notify>,
+    /// Wakes the full-sync loop (replication::transfer).
+    pub repl_kick: Rc<Notify>,
+    /// A replica loads a snapshot while serving its old data
+    /// (`repl-diskless-load swapdb`; INFO's async_loading).
+    pub async_loading: bool,
     pub active_expire: bool,
     /// The time a running command started (ms), so every key lookup in
     /// one command, or in one EXEC, sees the same clock (Redis's
@@ -230,6 +237,8 @@ impl Engine {
             pause: None,
             unpause_notify: Rc::new(Notify::new()),
             snapshot_kick: Rc::new(Notify::new()),
+            repl_kick: Rc::new(Notify::new()),
+            async_loading: false,
             active_expire: true,
             cmd_time_ms: None,
             postponed_clients: 0,
@@ -900,6 +909,14 @@ async fn serve(
     // The AOF (with appendonly yes the whole dataset, as Redis's
     // loadDataFromDisk) loads before the first connection is served;
     // otherwise the RDB dump loads on a thread while clients get -LOADING.
+    // `replicaof` in the configuration: the link starts once the dump is
+    // loaded (its replication ID and offset are what PSYNC offers).
+    if let Some((host, port)) = engine.config.replicaof.clone() {
+        engine.start_replication(host, port);
+        // Without a dump that says otherwise, a fresh replica has no
+        // history to continue: PSYNC ? -1.
+        engine.repl.psync_ok = false;
+    }
     let load_rdb = engine.aof_startup();
     let shutdown = engine.shutdown_notify.clone();
     let engine = Rc::new(RefCell::new(engine));
@@ -910,6 +927,7 @@ async fn serve(
         .collect();
     tokio::task::spawn_local(cron_loop(engine.clone()));
     tokio::task::spawn_local(snapshot::walk_loop(engine.clone()));
+    tokio::task::spawn_local(crate::replication::transfer::sync_loop(engine.clone()));
     tokio::task::spawn_local(scripting::busy_loop(engine.clone()));
     if load_rdb {
         tokio::task::spawn_local(persist::load_at_startup(engine.clone()));
@@ -1046,7 +1064,10 @@ async fn cron_loop(engine: Rc<RefCell<Engine>>) {
             e.repl.spawn_link.take()
         };
         if let Some(generation) = link {
-            tokio::task::spawn_local(replica::link_task(engine.clone(), generation));
+            tokio::task::spawn_local(crate::replication::replica::link_task(
+                engine.clone(),
+                generation,
+            ));
         }
     }
 }

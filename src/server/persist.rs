@@ -59,8 +59,10 @@ const SIGUSR1: i32 = nix::sys::signal::Signal::SIGUSR1 as i32;
 pub struct Persist {
     /// The background save in progress.
     pub child: Option<fork::Child>,
+    /// The child writes a diskless full sync's pipe, not the dump.
+    pub child_for_sync: bool,
     /// When the running child was started (unix seconds).
-    child_started: i64,
+    pub(crate) child_started: i64,
     /// The directory the running child writes in (`dir` may change meanwhile).
     child_dir: std::path::PathBuf,
     /// `dirty` when the running child was forked.
@@ -123,6 +125,7 @@ impl Default for Persist {
     fn default() -> Persist {
         Persist {
             child: None,
+            child_for_sync: false,
             child_started: -1,
             child_dir: Default::default(),
             dirty_before_bgsave: 0,
@@ -178,7 +181,7 @@ impl Persist {
         }
     }
 
-    fn reset_child_stats(&mut self) {
+    pub(crate) fn reset_child_stats(&mut self) {
         self.cur_cow = 0;
         self.cur_cow_peak = 0;
         self.cur_cow_updated = None;
@@ -196,7 +199,7 @@ pub struct LoadProgress {
     /// `loading_loaded_bytes`.
     pub loaded_bytes: Arc<AtomicU64>,
     /// Set at shutdown: the loader stops honouring `key-load-delay`.
-    cancel: Arc<AtomicBool>,
+    pub cancel: Arc<AtomicBool>,
 }
 
 impl LoadProgress {
@@ -262,7 +265,7 @@ impl Engine {
             } else {
                 AccessInfo::None
             },
-            extra_aux: Vec::new(),
+            extra_aux: self.repl_aux(),
             aof_base: false,
             used_mem: self.used_memory(),
         }
@@ -495,6 +498,26 @@ impl Engine {
 
     /// Redis's `backgroundSaveDoneHandlerDisk` and `resetChildState`.
     fn bgsave_done(&mut self, pid: u32, exit: Exit) {
+        if std::mem::take(&mut self.persist.child_for_sync) {
+            // A diskless sync's child (Redis's backgroundSaveDoneHandlerSocket):
+            // the dump and its counters are not involved.
+            let ok = exit == Exit::Success;
+            match exit {
+                Exit::Success => tracing::info!("Background RDB transfer terminated with success"),
+                Exit::Signaled(sig) => {
+                    tracing::warn!("Background transfer terminated by signal {sig}")
+                }
+                Exit::Failed(_) => tracing::warn!("Background transfer error"),
+            }
+            let p = &mut self.persist;
+            p.last_bgsave_secs = unix_secs() - p.child_started;
+            p.child_started = -1;
+            p.reset_child_stats();
+            p.snap.last = p.snap.current.take();
+            self.evict.snapshot_overhead = 0;
+            self.sync_snapshot_done(ok);
+            return;
+        }
         let temp = file::temp_path(&self.persist.child_dir, pid);
         match exit {
             Exit::Success => {
@@ -523,6 +546,8 @@ impl Engine {
         p.reset_child_stats();
         p.snap.last = p.snap.current.take();
         self.evict.snapshot_overhead = 0;
+        let ok = exit == Exit::Success;
+        self.disk_save_done(ok);
     }
 
     /// Redis's `prepareForShutdown`: cancels a running save and writes the
@@ -754,6 +779,7 @@ impl Engine {
         match result {
             Ok(loaded) => {
                 log_loaded(&loaded);
+                self.restore_repl_info(&loaded.aux);
                 let mut ks = loaded.keyspace;
                 fit_databases(&mut ks, self.ks.dbs.len());
                 let old = self.swap_keyspace(ks);
@@ -794,7 +820,7 @@ pub(crate) fn fit_databases(ks: &mut Keyspace, n: usize) {
 
 /// Decodes a mapped dump; `loaded` follows the bytes consumed, `cancel`
 /// turns `key-load-delay` off.
-fn load_mapped(
+pub(crate) fn load_mapped(
     bytes: &[u8],
     opts: &LoadOptions,
     key_delay: i32,

@@ -12,7 +12,6 @@
 
 use bytes::Bytes;
 
-use super::client::Client;
 use super::Engine;
 
 /// What the running command asked for its own propagation.
@@ -44,7 +43,31 @@ pub struct Repl {
     /// This server's replication ID (`master_replid`).
     pub replid: String,
     /// Set while this server replicates another.
-    pub primary: Option<super::replica::Primary>,
+    pub primary: Option<crate::replication::replica::Primary>,
+    /// Whether `replid` / `offset` describe this server's data, so that a
+    /// replica may offer them to a primary with PSYNC (Redis's cached
+    /// master): false after a failed load emptied it.
+    pub psync_ok: bool,
+    /// The backlog for partial resynchronization, once a replica came.
+    pub backlog: Option<crate::replication::backlog::Backlog>,
+    /// The offset up to which `replid2` is valid (`second_repl_offset`).
+    pub second_offset: i64,
+    /// Since when no replica is attached (`repl-backlog-ttl`).
+    pub no_replicas_since: Option<std::time::Instant>,
+    /// Each replica's sync state and capabilities.
+    pub links: std::collections::HashMap<u64, crate::replication::primary::Link>,
+    /// The running full-sync snapshot.
+    pub sync: Option<crate::replication::transfer::SyncRun>,
+    /// INFO stats.
+    pub sync_full: u64,
+    pub sync_partial_ok: u64,
+    pub sync_partial_err: u64,
+    /// The last full sync's snapshot method, target and reason (INFO).
+    pub last_sync: Option<(crate::server::snapshot::Method, String, String)>,
+    /// When the once-a-second replication cron last ran.
+    pub cron_at: std::time::Instant,
+    /// Runs of the once-a-second replication cron.
+    pub cron_loops: u64,
     /// A link task to start (by the cron loop, which owns the engine handle).
     pub spawn_link: Option<u64>,
     /// True while a command of the primary's stream runs.
@@ -57,9 +80,9 @@ pub struct Repl {
     pub local_expires: std::collections::HashSet<(usize, Bytes)>,
     /// When each replica last acknowledged.
     pub ack_times: std::collections::HashMap<u64, std::time::Instant>,
-    /// Replicas whose full sync waits for `repl-diskless-sync-delay`:
-    /// (client, asked with PSYNC), and when the first of them asked.
-    pub sync_waiting: Vec<(u64, bool)>,
+    /// Replicas whose full sync waits for a snapshot (the running one to
+    /// end, or `repl-diskless-sync-delay`), and when the first of them asked.
+    pub sync_waiting: Vec<u64>,
     pub sync_wait_since: Option<std::time::Instant>,
     /// The ports replicas announced (REPLCONF listening-port).
     pub replica_ports: std::collections::HashMap<u64, u16>,
@@ -78,6 +101,18 @@ impl Repl {
             offset: 0,
             replid,
             primary: None,
+            psync_ok: true,
+            backlog: None,
+            second_offset: -1,
+            no_replicas_since: None,
+            links: Default::default(),
+            sync: None,
+            sync_full: 0,
+            sync_partial_ok: 0,
+            sync_partial_err: 0,
+            last_sync: None,
+            cron_at: std::time::Instant::now(),
+            cron_loops: 0,
             spawn_link: None,
             from_primary: false,
             acks: Default::default(),
@@ -94,7 +129,7 @@ impl Repl {
     /// True when something consumes the stream.
     #[inline]
     pub fn wanted(&self) -> bool {
-        !self.replicas.is_empty() || self.aof
+        !self.replicas.is_empty() || self.aof || self.backlog.is_some()
     }
 }
 
@@ -197,7 +232,7 @@ impl Engine {
         // A replica proxies its primary's stream to its own replicas
         // (execute_from_primary) and adds nothing to it, as Redis's
         // replicationFeedSlaves does.
-        if self.repl.replicas.is_empty() || self.is_replica() {
+        if !(self.repl.backlog.is_some() || !self.repl.replicas.is_empty()) || self.is_replica() {
             return;
         }
         let mut buf = Vec::new();
@@ -223,107 +258,6 @@ impl Engine {
             self.repl.seldb = Some(db);
         }
         encode_command(a, buf);
-    }
-
-    pub(super) fn feed_replicas(&mut self, bytes: &[u8]) {
-        if bytes.is_empty() {
-            return;
-        }
-        self.repl.offset += bytes.len() as u64;
-        for &id in &self.repl.replicas {
-            if let Some(r) = self.clients.get_mut(&id) {
-                r.out.extend_from_slice(bytes);
-                r.wake.notify_one();
-            }
-        }
-    }
-
-    /// Makes `c` a consumer of the stream from now on (SYNC / PSYNC).
-    pub fn attach_replica(&mut self, c: &mut Client) {
-        if !self.repl.replicas.contains(&c.id) {
-            self.repl.replicas.push(c.id);
-        }
-        // A new consumer starts without a database: the next command
-        // SELECTs, as Redis does after a full sync.
-        self.repl.seldb = None;
-    }
-
-    /// Forgets a disconnected client's stream.
-    pub fn detach_replica(&mut self, c: &Client) {
-        self.repl.replicas.retain(|&id| id != c.id);
-        self.repl.acks.remove(&c.id);
-        self.repl.replica_ports.remove(&c.id);
-        self.repl.ack_times.remove(&c.id);
-        self.repl.waiting.retain(|&(id, _, _)| id != c.id);
-        self.repl.sync_waiting.retain(|&(id, _)| id != c.id);
-        if self.repl.sync_waiting.is_empty() {
-            self.repl.sync_wait_since = None;
-        }
-    }
-
-    /// `min-replicas-to-write`: enough replicas acknowledged within
-    /// `min-replicas-max-lag` seconds (always true when it is 0).
-    pub fn enough_good_replicas(&self) -> bool {
-        let need = self.config.min_replicas_to_write as usize;
-        if need == 0 || self.is_replica() {
-            return true;
-        }
-        let lag = std::time::Duration::from_secs(self.config.min_replicas_max_lag as u64);
-        let good = self
-            .repl
-            .replicas
-            .iter()
-            .filter(|id| {
-                self.repl
-                    .ack_times
-                    .get(id)
-                    .is_some_and(|t| t.elapsed() <= lag)
-            })
-            .count();
-        good >= need
-    }
-
-    /// A replica whose link to its primary is not streaming.
-    pub fn replica_link_down(&self) -> bool {
-        self.repl
-            .primary
-            .as_ref()
-            .is_some_and(|p| p.state != super::replica::LinkState::Connected)
-    }
-
-    /// Replicas whose acknowledged offset reached `offset`.
-    pub fn count_acks(&self, offset: u64) -> usize {
-        self.repl.acks.values().filter(|&&a| a >= offset).count()
-    }
-
-    /// Asks every replica for its offset (REPLCONF GETACK *), in the
-    /// stream without a SELECT.
-    pub fn request_acks(&mut self) {
-        let mut buf = Vec::new();
-        encode_command(&argv(&[b"REPLCONF", b"GETACK", b"*"]), &mut buf);
-        self.feed_replicas(&buf);
-    }
-
-    /// A replica acknowledged `offset`: WAITs it satisfies return.
-    pub fn replica_acked(&mut self, id: u64, offset: u64) {
-        self.repl.ack_times.insert(id, std::time::Instant::now());
-        let a = self.repl.acks.entry(id).or_insert(0);
-        *a = (*a).max(offset);
-        let waiting = std::mem::take(&mut self.repl.waiting);
-        for (cid, target, want) in waiting {
-            let n = self.count_acks(target);
-            if (n as u64) < want {
-                self.repl.waiting.push((cid, target, want));
-                continue;
-            }
-            if let Some(mut w) = self.clients.remove(&cid) {
-                if self.unblock(&mut w).is_some() {
-                    w.reply().int(n as i64);
-                }
-                w.wake.notify_one();
-                self.clients.insert(cid, w);
-            }
-        }
     }
 }
 

@@ -212,7 +212,7 @@ fn over_limit(limit: &ClientBufferLimit, c: &mut Client, now: Instant) -> bool {
 
 /// Marks `c` for disconnection when its pending output is over its class's
 /// limits (Redis's closeClientOnOutputBufferLimitReached); true when it did.
-pub(super) fn enforce_limit(config: &Config, stats: &mut Stats, c: &mut Client) -> bool {
+pub(crate) fn enforce_limit(config: &Config, stats: &mut Stats, c: &mut Client) -> bool {
     if c.fd < 0 || c.close_asap || pending_output(c) == 0 {
         return false;
     }

@@ -81,6 +81,8 @@ impl Method {
 /// A forkless save in progress.
 pub struct Run {
     pub snap: Forkless,
+    /// It writes a diskless full sync's pipe, not the dump.
+    pub for_sync: bool,
     started_unix: i64,
     dirty_before: u64,
 }
@@ -110,6 +112,8 @@ pub struct State {
     pub last_forkless_bytes: u64,
     /// When the fork guard (re)started the current snapshot.
     pub fork_reserve: u64,
+    /// The fork guard stopped a sync's child: the next sync is forkless.
+    pub next_sync_forkless: bool,
 }
 
 fn unix_secs() -> i64 {
@@ -218,7 +222,7 @@ impl Engine {
     fn forkless_begin(
         &mut self,
         opts: crate::persistence::rdb::SaveOptions,
-        target: crate::persistence::file::Target,
+        target: impl Into<crate::persistence::forkless::Sink>,
     ) -> std::io::Result<Forkless> {
         self.persist.snap.next_version += 1;
         Forkless::start(
@@ -244,6 +248,7 @@ impl Engine {
                 let keys = snap.keys_total;
                 self.persist.snap.run = Some(Run {
                     snap,
+                    for_sync: false,
                     started_unix: unix_secs(),
                     dirty_before: self.dirty,
                 });
@@ -343,6 +348,10 @@ impl Engine {
         let Some(run) = self.persist.snap.run.take_if(|r| r.snap.version == version) else {
             return;
         };
+        if run.for_sync {
+            self.sync_forkless_ended(run, end);
+            return;
+        }
         self.evict.snapshot_overhead = 0;
         let p = &mut self.persist;
         let secs = (run.snap.started.elapsed().as_secs_f64()).max(1e-3);
@@ -354,6 +363,7 @@ impl Engine {
         p.cur_cow_peak = 0;
         p.cur_cow_updated = None;
         p.snap.last = p.snap.current.take();
+        let ok = matches!(end, WriterEnd::Saved { .. });
         match end {
             WriterEnd::Saved { bytes } => {
                 tracing::info!(
@@ -387,6 +397,7 @@ impl Engine {
         }
         // Writes waiting for the buffer may go now.
         self.unpause_notify.notify_waiters();
+        self.disk_save_done(ok);
     }
 
     /// Stops a running forkless save (its temp file is gone on return).
@@ -395,6 +406,10 @@ impl Engine {
             return false;
         };
         run.snap.cancel(&mut self.ks);
+        if run.for_sync {
+            self.sync_forkless_ended(run, WriterEnd::Cancelled);
+            return true;
+        }
         self.evict.snapshot_overhead = 0;
         self.persist.last_bgsave_secs = unix_secs() - run.started_unix;
         self.persist.cur_keys_processed = 0;
@@ -405,7 +420,111 @@ impl Engine {
         self.persist.snap.last = self.persist.snap.current.take();
         tracing::warn!("Background saving (forkless) cancelled");
         self.unpause_notify.notify_waiters();
+        self.disk_save_done(false);
         true
+    }
+
+    /// Forks a child that writes the snapshot into `pipe` for a diskless
+    /// full sync. The error is what to log.
+    pub(crate) fn fork_for_sync(
+        &mut self,
+        pipe: &std::os::fd::OwnedFd,
+        reason: &str,
+    ) -> Result<(), String> {
+        use std::os::fd::AsRawFd;
+        self.persist.snap.fork_reserve = self.snapshot_reserve();
+        let job = crate::persistence::fork::SaveJob {
+            ks: &self.ks,
+            opts: self.save_options(),
+            target: self.save_target(),
+            key_delay: self.config.rdb_key_save_delay,
+            output: crate::persistence::fork::Output::Stream(pipe.as_raw_fd()),
+        };
+        let child = crate::persistence::fork::spawn_save(&job).map_err(|e| e.desc().to_string())?;
+        let pid = child.pid();
+        let p = &mut self.persist;
+        p.total_forks += 1;
+        p.latest_fork_usec = child.fork_usec;
+        p.reset_child_stats();
+        p.cur_keys_total = self.ks.total_keys() as u64;
+        p.child_started = unix_secs();
+        p.child = Some(child);
+        p.child_for_sync = true;
+        let fork_ms = self.persist.latest_fork_usec / 1000;
+        self.latency_sample("fork", fork_ms);
+        tracing::info!("Background RDB transfer started by pid {pid} ({reason})");
+        self.persist.snap.current = Some((Method::Fork, reason.to_string()));
+        Ok(())
+    }
+
+    /// Starts a forkless snapshot whose writer thread writes into `pipe`
+    /// for a diskless full sync.
+    pub(crate) fn forkless_for_sync(
+        &mut self,
+        pipe: std::os::fd::OwnedFd,
+        reason: String,
+    ) -> Result<(), String> {
+        if self.persist.snap.run.is_some() {
+            return Err("a forkless snapshot is running".into());
+        }
+        let opts = self.save_options();
+        let sink = crate::persistence::forkless::Sink::Stream(std::fs::File::from(pipe));
+        let snap = self.forkless_begin(opts, sink).map_err(|e| e.to_string())?;
+        self.persist.cur_keys_total = snap.keys_total;
+        self.persist.cur_keys_processed = 0;
+        self.persist.snap.run = Some(Run {
+            snap,
+            for_sync: true,
+            started_unix: unix_secs(),
+            dirty_before: self.dirty,
+        });
+        tracing::info!("Background RDB transfer started (forkless; {reason})");
+        self.persist.snap.current = Some((Method::Forkless, reason));
+        self.snapshot_kick.notify_one();
+        Ok(())
+    }
+
+    /// A forkless snapshot for a sync ended: the sync learns how.
+    fn sync_forkless_ended(&mut self, run: Run, end: WriterEnd) {
+        self.evict.snapshot_overhead = 0;
+        let p = &mut self.persist;
+        p.last_bgsave_secs = unix_secs() - run.started_unix;
+        p.cur_keys_processed = 0;
+        p.cur_keys_total = 0;
+        p.cur_cow = 0;
+        p.cur_cow_peak = 0;
+        p.cur_cow_updated = None;
+        p.snap.last = p.snap.current.take();
+        let ok = match end {
+            WriterEnd::Saved { bytes } => {
+                tracing::info!(
+                    "Background RDB transfer terminated with success (forkless: {} keys, {bytes} bytes)",
+                    run.snap.keys_total
+                );
+                true
+            }
+            WriterEnd::Cancelled => {
+                tracing::warn!("Background RDB transfer (forkless) cancelled");
+                false
+            }
+            WriterEnd::Failed(e) => {
+                tracing::warn!("Background RDB transfer (forkless) failed: {e}");
+                false
+            }
+        };
+        self.unpause_notify.notify_waiters();
+        self.sync_snapshot_done(ok);
+    }
+
+    /// Stops the snapshot a diskless sync is relaying (no replica is left
+    /// to take it).
+    pub(crate) fn cancel_sync_snapshot(&mut self) {
+        if self.persist.child_for_sync {
+            self.kill_rdb_child();
+        }
+        if self.persist.snap.run.as_ref().is_some_and(|r| r.for_sync) {
+            self.forkless_cancel();
+        }
     }
 
     /// BGSAVE CANCEL: stops a save of either kind; false when none runs.
@@ -451,6 +570,15 @@ impl Engine {
         ));
         self.persist.fork_guard_reset();
         self.persist.snap.guard_stops += 1;
+        if std::mem::take(&mut self.persist.child_for_sync) {
+            // The replicas have part of the fork's image already: this
+            // sync ends, and the next one goes forkless.
+            self.persist.snap.last = self.persist.snap.current.take();
+            self.evict.snapshot_overhead = 0;
+            self.persist.snap.next_sync_forkless = true;
+            self.sync_snapshot_done(false);
+            return;
+        }
         let reason = format!(
             "forkless: fork stopped by the guard at copy-on-write {} (reserve {})",
             human(cow),
