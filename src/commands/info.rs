@@ -723,7 +723,12 @@ fn replication_section(e: &Engine, out: &mut String) {
             );
         }
     }
-    let _ = write!(out, "connected_slaves:{}\r\n", e.repl.replicas.len());
+    // Replicas waiting for their snapshot count too, as in Redis.
+    let _ = write!(
+        out,
+        "connected_slaves:{}\r\n",
+        e.repl.replicas.len() + e.repl.sync_waiting.len()
+    );
     if e.config.min_replicas_to_write > 0 && e.config.min_replicas_max_lag > 0 {
         let _ = write!(out, "min_slaves_good_slaves:{}\r\n", e.good_replicas());
     }

@@ -304,6 +304,12 @@ type SyncResult<T> = Result<T, String>;
 
 async fn read_line(sock: &mut TcpStream, buf: &mut BytesMut) -> SyncResult<String> {
     loop {
+        // A bare newline is a primary's keepalive while it prepares the
+        // sync: an empty line.
+        if buf.first() == Some(&b'\n') {
+            let _ = buf.split_to(1);
+            return Ok(String::new());
+        }
         if let Some(pos) = buf.windows(2).position(|w| w == b"\r\n") {
             let line = buf.split_to(pos + 2);
             return Ok(String::from_utf8_lossy(&line[..pos]).into_owned());
@@ -470,7 +476,12 @@ async fn sync_once(
         }
     };
     let psync = [&b"PSYNC"[..], ask_id.as_bytes(), ask_off.as_bytes()];
-    let reply = handshake(timeout, command(&mut sock, &mut buf, &psync)).await?;
+    let mut reply = handshake(timeout, command(&mut sock, &mut buf, &psync)).await?;
+    // A primary that delays the sync (repl-diskless-sync-delay, a save
+    // running) sends newlines meanwhile to keep the link alive.
+    while reply.is_empty() {
+        reply = handshake(timeout, read_line(&mut sock, &mut buf)).await?;
+    }
     let answer = if let Some(rest) = reply.strip_prefix("+FULLRESYNC ") {
         let mut it = rest.split(' ');
         let replid = it.next().unwrap_or_default().to_string();

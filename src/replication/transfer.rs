@@ -123,28 +123,26 @@ impl Engine {
         if self.bgsave_running() || self.child_active() || self.persist.loading.is_some() {
             return Vec::new();
         }
-        let (disk, diskless): (Vec<u64>, Vec<u64>) = self
-            .repl
-            .sync_waiting
-            .iter()
-            .partition(|&&id| !self.wants_diskless(id));
-        if !disk.is_empty() {
-            self.repl.sync_waiting.retain(|id| !disk.contains(id));
-            self.start_disk_sync(disk);
-            return Vec::new();
-        }
+        // As Redis's replicationCron: with diskless sync on, the snapshot
+        // waits for more replicas; it goes to the sockets when every
+        // waiting replica reads the EOF form, else to disk.
         let delay = Duration::from_secs(self.config.repl_diskless_sync_delay.into());
         let max = self.config.repl_diskless_sync_max_replicas as usize;
         let waited = self
             .repl
             .sync_wait_since
             .is_some_and(|t| t.elapsed() >= delay);
-        if !waited && !(max > 0 && diskless.len() >= max) {
+        let waiting = self.repl.sync_waiting.len();
+        if self.config.repl_diskless_sync && !waited && !(max > 0 && waiting >= max) {
             return Vec::new();
         }
-        self.repl.sync_waiting.clear();
+        let ids = std::mem::take(&mut self.repl.sync_waiting);
         self.repl.sync_wait_since = None;
-        match self.start_diskless_sync(diskless) {
+        if !ids.iter().all(|&id| self.wants_diskless(id)) {
+            self.start_disk_sync(ids);
+            return Vec::new();
+        }
+        match self.start_diskless_sync(ids) {
             Some((mark, fd)) => vec![Job::Relay(mark, fd)],
             None => Vec::new(),
         }
@@ -284,13 +282,11 @@ impl Engine {
     /// Once a second: replicas waiting for a disk snapshot get a newline,
     /// which keeps their link from timing out (Redis's replicationCron).
     pub(crate) fn sync_keepalive(&mut self) {
-        let Some(run) = &self.repl.sync else {
-            return;
-        };
-        if run.diskless {
-            return;
+        let mut ids = self.repl.sync_waiting.clone();
+        if let Some(run) = self.repl.sync.as_ref().filter(|r| !r.diskless) {
+            ids.extend_from_slice(&run.replicas);
         }
-        for id in &run.replicas {
+        for id in &ids {
             if let Some(c) = self.clients.get_mut(id) {
                 c.sync_out.push(b'\n');
                 c.wake.notify_one();
