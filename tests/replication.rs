@@ -378,11 +378,14 @@ fn min_replicas_to_write_refuses_writes_without_replicas() {
     s.shutdown().unwrap();
 }
 
-/// Real redis-server 7.0, when installed (scripts/setup.sh installs it).
+/// Real redis-server 7.0, when installed (scripts/setup.sh installs it),
+/// or the snapcache-server binary: a server process on a port of its own.
 struct Redis {
     child: Child,
     port: u16,
     _dir: TempDir,
+    bin: String,
+    extra: Vec<String>,
 }
 
 fn free_port() -> u16 {
@@ -400,12 +403,34 @@ impl Redis {
             eprintln!("skipping: {bin} is not installed (scripts/setup.sh installs it)");
             return None;
         }
+        Some(Redis::spawn(bin, extra))
+    }
+
+    /// Our own server binary as a process.
+    fn snapcache(extra: &[&str]) -> Redis {
+        Redis::spawn(env!("CARGO_BIN_EXE_snapcache-server"), extra)
+    }
+
+    fn spawn(bin: &str, extra: &[&str]) -> Redis {
         let dir = TempDir::new("redis");
-        let port = free_port();
-        let child = Command::new(bin)
+        let mut r = Redis {
+            child: Command::new("true").spawn().expect("spawn true"),
+            port: free_port(),
+            _dir: dir,
+            bin: bin.to_string(),
+            extra: extra.iter().map(|a| a.to_string()).collect(),
+        };
+        let _ = r.child.wait();
+        r.child = r.launch();
+        wait_for("the server process", || r.cmd(&["PING"]) == "+PONG");
+        r
+    }
+
+    fn launch(&self) -> Child {
+        Command::new(&self.bin)
             .args([
                 "--port",
-                &port.to_string(),
+                &self.port.to_string(),
                 "--bind",
                 "127.0.0.1",
                 "--save",
@@ -414,21 +439,57 @@ impl Redis {
                 "no",
                 "--enable-debug-command",
                 "yes",
+                "--repl-diskless-sync-delay",
+                "0",
             ])
             .arg("--dir")
-            .arg(&dir.0)
-            .args(extra)
+            .arg(&self._dir.0)
+            .args(&self.extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("spawn redis-server");
-        let r = Redis {
-            child,
-            port,
-            _dir: dir,
+            .expect("spawn the server")
+    }
+
+    /// SHUTDOWN SAVE, then the same server again on the same port and
+    /// directory.
+    fn restart(&mut self) {
+        let _ = self.cmd(&["SHUTDOWN", "SAVE"]);
+        let _ = self.child.wait();
+        self.child = self.launch();
+        wait_for("the restarted server", || self.cmd(&["PING"]) == "+PONG");
+    }
+
+    /// One field of `INFO section`.
+    fn field(&self, section: &str, field: &str) -> String {
+        let Ok(sock) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return String::new();
         };
-        wait_for("redis-server", || r.cmd(&["PING"]) == "+PONG");
-        Some(r)
+        use std::io::Write;
+        let mut w = &sock;
+        let _ = w.write_all(format!("INFO {section}\r\n").as_bytes());
+        let mut r = BufReader::new(&sock);
+        let mut header = String::new();
+        let _ = r.read_line(&mut header);
+        let len: usize = header
+            .trim_end()
+            .trim_start_matches('$')
+            .parse()
+            .unwrap_or(0);
+        let mut body = vec![0u8; len];
+        let _ = r.read_exact(&mut body);
+        String::from_utf8_lossy(&body)
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
+            .unwrap_or_default()
+    }
+
+    /// (sync_full, sync_partial_ok) of INFO stats.
+    fn syncs(&self) -> (String, String) {
+        (
+            self.field("stats", "sync_full"),
+            self.field("stats", "sync_partial_ok"),
+        )
     }
 
     /// One command over a fresh connection; the reply's first line.
@@ -459,26 +520,7 @@ impl Redis {
     }
 
     fn info(&self, field: &str) -> String {
-        let Ok(sock) = TcpStream::connect(("127.0.0.1", self.port)) else {
-            return String::new();
-        };
-        use std::io::Write;
-        let mut w = &sock;
-        let _ = w.write_all(b"INFO replication\r\n");
-        let mut r = BufReader::new(&sock);
-        let mut header = String::new();
-        let _ = r.read_line(&mut header);
-        let len: usize = header
-            .trim_end()
-            .trim_start_matches('$')
-            .parse()
-            .unwrap_or(0);
-        let mut body = vec![0u8; len];
-        let _ = r.read_exact(&mut body);
-        String::from_utf8_lossy(&body)
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
-            .unwrap_or_default()
+        self.field("replication", field)
     }
 }
 
@@ -491,7 +533,8 @@ impl Drop for Redis {
 
 #[test]
 fn real_redis_replicates_from_snapcache() {
-    let p = debug_server();
+    let dir = TempDir::new("repl");
+    let p = server_in(&dir, &[]);
     run(&p, &["SET", "k", "v"]);
     run(&p, &["HSET", "h", "f", "1", "g", "2"]);
     run(&p, &["ZADD", "z", "1.5", "m"]);
@@ -521,7 +564,8 @@ fn snapcache_replicates_from_real_redis() {
     redis.cmd(&["SET", "k", "v"]);
     redis.cmd(&["RPUSH", "l", "1", "2", "3"]);
     redis.cmd(&["SADD", "s", "1", "2"]);
-    let r = debug_server();
+    let dir = TempDir::new("repl");
+    let r = server_in(&dir, &[]);
     assert_eq!(
         run(&r, &["REPLICAOF", "127.0.0.1", &redis.port.to_string()]),
         ok()
@@ -537,4 +581,91 @@ fn snapcache_replicates_from_real_redis() {
     assert_eq!(run(&r, &["LLEN", "l"]), int(4));
     assert_eq!(redis.cmd(&["DEBUG", "DIGEST"]), format!("+{}", digest(&r)));
     r.shutdown().unwrap();
+}
+
+/// Waits until `replica` has applied everything `primary` wrote: equal
+/// replication offsets, then equal digests.
+fn wait_caught_up(primary: &Redis, replica: &Redis) {
+    wait_for("the replica to catch up", || {
+        let off = primary.field("replication", "master_repl_offset");
+        replica.info("master_link_status") == "up" && replica.info("slave_repl_offset") == off
+    });
+    assert_eq!(
+        primary.cmd(&["DEBUG", "DIGEST"]),
+        replica.cmd(&["DEBUG", "DIGEST"])
+    );
+}
+
+/// Item 6 of the replication issue, one direction: `primary` and
+/// `replica` (one of them real redis-server, the other snapcache) go
+/// through a full sync, a cut link, a replica restart and a primary
+/// restart; every reconnection after the first sync is a `+CONTINUE`.
+fn interop_partial_resyncs(primary: &mut Redis, replica: &mut Redis) {
+    primary.cmd(&["SET", "k", "v"]);
+    primary.cmd(&["DEBUG", "POPULATE", "2000", "key", "100"]);
+    primary.cmd(&["HSET", "h", "f", "1"]);
+    let port = primary.port.to_string();
+    assert_eq!(replica.cmd(&["REPLICAOF", "127.0.0.1", &port]), "+OK");
+    wait_caught_up(primary, replica);
+    assert_eq!(primary.syncs(), ("1".into(), "0".into()));
+
+    // The link is cut: the replica continues from the backlog.
+    assert_eq!(replica.cmd(&["CLIENT", "KILL", "TYPE", "master"]), ":1");
+    primary.cmd(&["SET", "after-cut", "1"]);
+    primary.cmd(&["INCR", "n"]);
+    wait_caught_up(primary, replica);
+    assert_eq!(replica.cmd(&["GET", "after-cut"]), "1");
+    assert_eq!(primary.syncs(), ("1".into(), "1".into()));
+
+    // The same from the primary's side.
+    assert_eq!(primary.cmd(&["CLIENT", "KILL", "TYPE", "replica"]), ":1");
+    primary.cmd(&["INCR", "n"]);
+    wait_caught_up(primary, replica);
+    assert_eq!(primary.syncs(), ("1".into(), "2".into()));
+
+    // The replica restarts from its own dump (repl-id / repl-offset).
+    replica
+        .extra
+        .extend(["--replicaof".to_string(), "127.0.0.1".into(), port.clone()]);
+    replica.restart();
+    primary.cmd(&["SET", "after-replica-restart", "1"]);
+    wait_caught_up(primary, replica);
+    assert_eq!(primary.syncs(), ("1".into(), "3".into()));
+
+    // The primary restarts: it keeps its old ID as replid2, and the
+    // replica continues (the counters start again with the process).
+    primary.restart();
+    primary.cmd(&["SET", "after-primary-restart", "1"]);
+    wait_caught_up(primary, replica);
+    assert_eq!(replica.cmd(&["GET", "after-primary-restart"]), "1");
+    assert_eq!(primary.syncs(), ("0".into(), "1".into()));
+}
+
+#[test]
+fn real_redis_replica_of_snapcache_resyncs_partially_after_cuts_and_restarts() {
+    if !Path::new("/usr/bin/redis-server").exists() {
+        eprintln!("skipping: redis-server is not installed (scripts/setup.sh installs it)");
+        return;
+    }
+    let mut primary = Redis::snapcache(&[]);
+    let Some(mut replica) = Redis::start(&[]) else {
+        return;
+    };
+    interop_partial_resyncs(&mut primary, &mut replica);
+}
+
+#[test]
+fn snapcache_replica_of_real_redis_resyncs_partially_after_cuts_and_restarts() {
+    let Some(mut primary) = Redis::start(&["--repl-diskless-sync-delay", "0"]) else {
+        return;
+    };
+    let mut replica = Redis::snapcache(&[]);
+    interop_partial_resyncs(&mut primary, &mut replica);
+}
+
+#[test]
+fn snapcache_replica_of_snapcache_resyncs_partially_after_cuts_and_restarts() {
+    let mut primary = Redis::snapcache(&[]);
+    let mut replica = Redis::snapcache(&[]);
+    interop_partial_resyncs(&mut primary, &mut replica);
 }

@@ -761,7 +761,7 @@ fn replication_section(e: &Engine, out: &mut String) {
     let _ = write!(
         out,
         "\
-         master_failover_state:no-failover\r\n\
+         master_failover_state:{}\r\n\
          master_replid:{}\r\n\
          master_replid2:{}\r\n\
          master_repl_offset:{}\r\n\
@@ -773,7 +773,11 @@ fn replication_section(e: &Engine, out: &mut String) {
          repl_last_sync_method:{sync_method}\r\n\
          repl_last_sync_target:{sync_target}\r\n\
          repl_last_sync_reason:{sync_reason}\r\n",
-        e.repl.replid, e.replid2, e.repl.offset, e.repl.second_offset,
+        e.failover_state_name(),
+        e.repl.replid,
+        e.replid2,
+        e.repl.offset,
+        e.repl.second_offset,
     );
 }
 

@@ -23,8 +23,23 @@ fn sync(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
     e.request_full_sync(c, true);
 }
 
-/// PSYNC replicationid offset
+/// PSYNC replicationid offset [FAILOVER]
 fn psync(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
+    if args.len() > 3 && is(&args[3], "failover") && c.kind != ClientKind::Replica {
+        // Our primary hands its role over (its FAILOVER): we take it,
+        // and it continues from us with the ID we share.
+        if args[1].as_ref() != e.repl.replid.as_bytes() {
+            c.reply()
+                .error("ERR PSYNC FAILOVER replid must match my replid.");
+            return;
+        }
+        e.stop_replication();
+        tracing::info!(
+            "MASTER MODE enabled (failover request from 'id={} addr={}')",
+            c.id,
+            c.addr
+        );
+    }
     if refuse_sync(e, c) {
         return;
     }
@@ -86,6 +101,10 @@ fn replconf(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
             c.push_spans.push((start, end));
             return;
         }
+        if is(opt, "ip-address") {
+            let ip = String::from_utf8_lossy(&pair[1]).into_owned();
+            e.repl.replica_ips.insert(c.id, ip);
+        }
         if is(opt, "listening-port") {
             if let Some(port) = num::string2ll(&pair[1]).and_then(|p| u16::try_from(p).ok()) {
                 e.repl.replica_ports.insert(c.id, port);
@@ -111,6 +130,11 @@ fn replconf(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
 
 /// REPLICAOF host port | REPLICAOF NO ONE (and SLAVEOF)
 fn replicaof(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
+    if e.repl.failover.is_some() {
+        c.reply()
+            .error("ERR REPLICAOF not allowed while failing over.");
+        return;
+    }
     if is(&args[1], "no") && is(&args[2], "one") {
         e.stop_replication();
         c.reply().ok();
@@ -181,6 +205,84 @@ fn wait(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
     e.request_acks();
 }
 
+/// FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds]
+fn failover(e: &mut Engine, c: &mut Client, args: &[Bytes]) {
+    if args.len() == 2 && is(&args[1], "abort") {
+        if e.repl.failover.is_none() {
+            c.reply().error("ERR No failover in progress.");
+            return;
+        }
+        e.failover_abort("Failover manually aborted");
+        c.reply().ok();
+        return;
+    }
+    let mut target: Option<(String, u16)> = None;
+    let mut timeout_ms: i64 = 0;
+    let mut force = false;
+    let mut j = 1;
+    while j < args.len() {
+        if is(&args[j], "to") && j + 2 < args.len() && target.is_none() {
+            let Some(port) = arg_i64(c, &args[j + 2]) else {
+                return;
+            };
+            let host = String::from_utf8_lossy(&args[j + 1]).into_owned();
+            target = Some((host, u16::try_from(port).unwrap_or(0)));
+            j += 3;
+        } else if is(&args[j], "timeout") && j + 1 < args.len() && timeout_ms == 0 {
+            let Some(ms) = arg_i64(c, &args[j + 1]) else {
+                return;
+            };
+            if ms <= 0 {
+                c.reply()
+                    .error("ERR FAILOVER timeout must be greater than 0");
+                return;
+            }
+            timeout_ms = ms;
+            j += 2;
+        } else if is(&args[j], "force") && !force {
+            force = true;
+            j += 1;
+        } else {
+            c.reply().error(errors::SYNTAX);
+            return;
+        }
+    }
+    if e.repl.failover.is_some() {
+        c.reply().error("ERR FAILOVER already in progress.");
+        return;
+    }
+    if e.is_replica() {
+        c.reply()
+            .error("ERR FAILOVER is not valid when server is a replica.");
+        return;
+    }
+    if e.repl.replicas.is_empty() {
+        c.reply().error("ERR FAILOVER requires connected replicas.");
+        return;
+    }
+    if force && (timeout_ms == 0 || target.is_none()) {
+        c.reply().error(
+            "ERR FAILOVER with force option requires both a timeout and target HOST and IP.",
+        );
+        return;
+    }
+    if let Some((h, p)) = &target {
+        let Some(id) = e.find_replica(h, *p) else {
+            c.reply()
+                .error("ERR FAILOVER target HOST and PORT is not a replica.");
+            return;
+        };
+        if e.replica_state(id) != crate::replication::primary::SyncState::Online {
+            c.reply()
+                .error("ERR FAILOVER target replica is not online.");
+            return;
+        }
+    }
+    let timeout = (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms as u64));
+    e.failover_start(target, force, timeout);
+    c.reply().ok();
+}
+
 /// ROLE
 fn role(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
     let mut r = c.reply();
@@ -223,6 +325,15 @@ fn role(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
 }
 
 pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec::new(
+        "failover",
+        -1,
+        f::ADMIN | f::NOSCRIPT | f::STALE,
+        acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+        Keys::NONE,
+        failover,
+    )
+    .group("server"),
     CommandSpec::new(
         "role",
         1,

@@ -47,6 +47,7 @@
 //! aborted) once no replica waits for it.
 
 pub mod backlog;
+pub mod failover;
 pub mod primary;
 pub mod replica;
 pub mod transfer;

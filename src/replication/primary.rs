@@ -107,6 +107,7 @@ impl Engine {
         self.repl.links.remove(&c.id);
         self.repl.acks.remove(&c.id);
         self.repl.replica_ports.remove(&c.id);
+        self.repl.replica_ips.remove(&c.id);
         self.repl.ack_times.remove(&c.id);
         self.repl.waiting.retain(|&(id, _, _)| id != c.id);
         self.repl.sync_waiting.retain(|&id| id != c.id);

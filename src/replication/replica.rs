@@ -271,6 +271,7 @@ impl Engine {
             self.sync_keepalive();
             self.backlog_cron();
             self.ping_replicas();
+            self.drop_timed_out_links();
         }
         let Some(p) = &mut self.repl.primary else {
             return;
@@ -283,6 +284,45 @@ impl Engine {
         if let Some(c) = id.and_then(|id| self.clients.get_mut(&id)) {
             c.out.extend_from_slice(&ack_frame(offset));
             c.wake.notify_one();
+        }
+    }
+
+    /// `repl-timeout` on both sides (Redis's replicationCron): a primary
+    /// silent that long (it PINGs every `repl-ping-replica-period`) is
+    /// dropped and reconnected; an online replica that has not
+    /// acknowledged that long is disconnected (SYNC replicas never ack).
+    fn drop_timed_out_links(&mut self) {
+        let timeout = Duration::from_secs(self.config.repl_timeout.max(1) as u64);
+        if let Some(p) = &self.repl.primary {
+            if p.state == LinkState::Connected && p.last_io.elapsed() > timeout {
+                tracing::warn!("MASTER timeout: no data nor PING received...");
+                self.drop_primary_client();
+            }
+        }
+        let stale: Vec<u64> = self
+            .repl
+            .replicas
+            .iter()
+            .copied()
+            .filter(|id| {
+                self.repl.links.get(id).is_some_and(|l| {
+                    l.state == super::primary::SyncState::Online && !l.old_sync && !l.wait_ack
+                }) && self
+                    .repl
+                    .ack_times
+                    .get(id)
+                    .is_some_and(|t| t.elapsed() > timeout)
+            })
+            .collect();
+        for id in stale {
+            if let Some(c) = self.clients.get_mut(&id) {
+                tracing::warn!(
+                    "Disconnecting timedout replica (streaming sync): {}",
+                    c.addr
+                );
+                c.close_asap = true;
+                c.wake.notify_one();
+            }
         }
     }
 
@@ -387,6 +427,10 @@ pub async fn link_task(engine: Rc<RefCell<Engine>>, generation: u64) {
             Err(err) => {
                 tracing::warn!("MASTER <-> REPLICA sync failed: {err}");
                 set_link_state(&engine, generation, LinkState::Connect);
+                let mut e = engine.borrow_mut();
+                if e.failover_in_progress() {
+                    e.failover_abort("Failover target unreachable");
+                }
             }
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -475,12 +519,25 @@ async fn sync_once(
             ("?".to_string(), "-1".to_string())
         }
     };
-    let psync = [&b"PSYNC"[..], ask_id.as_bytes(), ask_off.as_bytes()];
+    let failover = engine.borrow().failover_in_progress();
+    let mut psync = vec![&b"PSYNC"[..], ask_id.as_bytes(), ask_off.as_bytes()];
+    if failover {
+        psync.push(b"FAILOVER");
+    }
     let mut reply = handshake(timeout, command(&mut sock, &mut buf, &psync)).await?;
     // A primary that delays the sync (repl-diskless-sync-delay, a save
     // running) sends newlines meanwhile to keep the link alive.
     while reply.is_empty() {
         reply = handshake(timeout, read_line(&mut sock, &mut buf)).await?;
+    }
+    if failover {
+        let mut e = engine.borrow_mut();
+        if reply.starts_with('+') {
+            e.failover_done();
+        } else {
+            e.failover_abort("Failover target rejected psync request");
+            return Err(format!("PSYNC FAILOVER refused: {reply}"));
+        }
     }
     let answer = if let Some(rest) = reply.strip_prefix("+FULLRESYNC ") {
         let mut it = rest.split(' ');

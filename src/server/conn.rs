@@ -74,6 +74,95 @@ fn protected_refuses(e: &Engine, peer: &std::net::SocketAddr) -> bool {
         && !peer.ip().is_loopback()
 }
 
+/// The client socket operations a connection task uses: TCP or a Unix
+/// domain socket (`unixsocket`).
+pub trait Sock {
+    fn try_write(&self, buf: &[u8]) -> std::io::Result<usize>;
+    fn try_read_buf(&self, buf: &mut BytesMut) -> std::io::Result<usize>;
+    async fn readable(&self) -> std::io::Result<()>;
+    async fn writable(&self) -> std::io::Result<()>;
+    /// Drops the read readiness (the socket was drained).
+    fn clear_read_ready(&self);
+}
+
+macro_rules! impl_sock {
+    ($t:ty) => {
+        impl Sock for $t {
+            fn try_write(&self, buf: &[u8]) -> std::io::Result<usize> {
+                <$t>::try_write(self, buf)
+            }
+            fn try_read_buf(&self, buf: &mut BytesMut) -> std::io::Result<usize> {
+                <$t>::try_read_buf(self, buf)
+            }
+            async fn readable(&self) -> std::io::Result<()> {
+                <$t>::readable(self).await
+            }
+            async fn writable(&self) -> std::io::Result<()> {
+                <$t>::writable(self).await
+            }
+            fn clear_read_ready(&self) {
+                let _ = self.try_io(tokio::io::Interest::READABLE, || {
+                    Err::<(), _>(std::io::ErrorKind::WouldBlock.into())
+                });
+            }
+        }
+    };
+}
+impl_sock!(TcpStream);
+impl_sock!(tokio::net::UnixStream);
+
+/// Accepts clients on the `unixsocket` path (no protected mode: a local
+/// socket is as trusted as loopback).
+pub async fn accept_unix_loop(engine: Rc<RefCell<Engine>>, listener: tokio::net::UnixListener) {
+    let path = listener
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_pathname().map(|p| p.display().to_string()))
+        .unwrap_or_default();
+    loop {
+        let sock = match listener.accept().await {
+            Ok((s, _)) => s,
+            Err(e) => {
+                tracing::warn!("accept (unix socket): {e}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let fd = {
+            use std::os::fd::AsRawFd;
+            sock.as_raw_fd() as i64
+        };
+        let refused = {
+            let mut e = engine.borrow_mut();
+            e.stats.connections += 1;
+            let full = e.clients.len() >= e.config.maxclients as usize;
+            if full {
+                e.stats.rejected_connections += 1;
+            }
+            full
+        };
+        if refused {
+            let mut sock = sock;
+            tokio::task::spawn_local(async move {
+                let _ = sock
+                    .write_all(b"-ERR max number of clients reached\r\n")
+                    .await;
+                let _ = sock.shutdown().await;
+            });
+            continue;
+        }
+        let id = {
+            let mut e = engine.borrow_mut();
+            let id = e.next_id();
+            let authed = e.config.requirepass.is_none();
+            let c = Client::new(id, format!("{path}:0"), format!("{path}:0"), fd, authed);
+            e.clients.insert(id, Box::new(c));
+            id
+        };
+        tokio::task::spawn_local(serve_client(engine.clone(), sock, id, BytesMut::new()));
+    }
+}
+
 /// What a batch of request processing decided.
 enum Next {
     /// Wait for more input.
@@ -107,7 +196,7 @@ const UNAUTH_OUTPUT_LIMIT: usize = 1024;
 /// Runs one registered client's connection until it closes. `buf` holds
 /// bytes already read from the socket (a primary's stream after the
 /// snapshot).
-pub async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64, buf: BytesMut) {
+pub async fn serve_client<S: Sock>(engine: Rc<RefCell<Engine>>, sock: S, id: u64, buf: BytesMut) {
     let (wake, unpause) = {
         let e = engine.borrow();
         let c = e
@@ -300,9 +389,7 @@ pub async fn serve_client(engine: Rc<RefCell<Engine>>, sock: TcpStream, id: u64,
                     // recv() that fails with EAGAIN after every request.
                     // Data arriving meanwhile raises a new epoll event.
                     if buf.len() < buf.capacity() {
-                        let _ = sock.try_io(tokio::io::Interest::READABLE, || {
-                            Err::<(), _>(std::io::ErrorKind::WouldBlock.into())
-                        });
+                        sock.clear_read_ready();
                     }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
@@ -401,8 +488,16 @@ fn process(
 
 /// When CLIENT PAUSE holds this request back, until when.
 fn paused_for(e: &mut Engine, c: &Client, args: &[Bytes]) -> Option<Instant> {
-    let p = e.pause?;
     let now = Instant::now();
+    // FAILOVER pauses writes until it ends (apart from CLIENT PAUSE).
+    let p = match e.pause {
+        Some(p) => p,
+        None if e.repl.failover.is_some() => super::Pause {
+            until: now + Duration::from_millis(50),
+            all: false,
+        },
+        None => return None,
+    };
     if now >= p.until {
         e.pause = None;
         e.unpause_notify.notify_waiters();

@@ -311,7 +311,7 @@ impl Engine {
 
     /// True while a CLIENT PAUSE is in effect.
     pub fn paused(&self) -> bool {
-        self.pause.is_some_and(|p| Instant::now() < p.until)
+        self.pause.is_some_and(|p| Instant::now() < p.until) || self.repl.failover.is_some()
     }
 
     /// `used_memory`: what the counting allocator holds.
@@ -596,6 +596,7 @@ impl Engine {
             self.active_expire_cycle(now);
         }
         self.replica_cron();
+        self.failover_cron();
         // Eviction a round left unfinished, or an excess no command met
         // (Redis's evictionTimeProc).
         if self.config.maxmemory_clients != 0 {
@@ -905,6 +906,10 @@ async fn serve(
         .iter()
         .filter_map(|l| l.local_addr().ok())
         .collect();
+    let unix = match engine.config.unixsocket.clone().filter(|p| !p.is_empty()) {
+        Some(path) => Some(bind_unix(&path, engine.config.unixsocketperm)?),
+        None => None,
+    };
     ready(&engine.bound);
     // The AOF (with appendonly yes the whole dataset, as Redis's
     // loadDataFromDisk) loads before the first connection is served;
@@ -925,6 +930,9 @@ async fn serve(
         .into_iter()
         .map(|l| tokio::task::spawn_local(conn::accept_loop(engine.clone(), l)))
         .collect();
+    if let Some(l) = unix {
+        tokio::task::spawn_local(conn::accept_unix_loop(engine.clone(), l));
+    }
     tokio::task::spawn_local(cron_loop(engine.clone()));
     tokio::task::spawn_local(snapshot::walk_loop(engine.clone()));
     tokio::task::spawn_local(crate::replication::transfer::sync_loop(engine.clone()));
@@ -1017,6 +1025,19 @@ async fn inbox_loop(engine: Rc<RefCell<Engine>>, mut rx: mpsc::UnboundedReceiver
             }
         }
     }
+}
+
+/// Binds the `unixsocket` path (a stale socket file is replaced, as Redis
+/// does) with `unixsocketperm` when it is set.
+fn bind_unix(path: &str, perm: u32) -> std::io::Result<tokio::net::UnixListener> {
+    let _ = std::fs::remove_file(path);
+    let l = tokio::net::UnixListener::bind(path)?;
+    if perm != 0 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(perm))?;
+    }
+    tracing::info!("The server is now ready to accept connections at {path}");
+    Ok(l)
 }
 
 /// Binds a listening socket. IPv6 sockets are IPv6-only, so `0.0.0.0` and

@@ -62,6 +62,10 @@ pub struct Repl {
     pub sync_full: u64,
     pub sync_partial_ok: u64,
     pub sync_partial_err: u64,
+    /// A FAILOVER under way.
+    pub failover: Option<crate::replication::failover::Failover>,
+    /// The IPs replicas announced (REPLCONF ip-address).
+    pub replica_ips: std::collections::HashMap<u64, String>,
     /// The last full sync's snapshot method, target and reason (INFO).
     pub last_sync: Option<(crate::server::snapshot::Method, String, String)>,
     /// When the once-a-second replication cron last ran.
@@ -110,6 +114,8 @@ impl Repl {
             sync_full: 0,
             sync_partial_ok: 0,
             sync_partial_err: 0,
+            failover: None,
+            replica_ips: Default::default(),
             last_sync: None,
             cron_at: std::time::Instant::now(),
             cron_loops: 0,
