@@ -131,6 +131,9 @@ pub fn is_local(addr: &str) -> bool {
 /// CONFIG RESETSTAT
 fn config_resetstat(e: &mut Engine, c: &mut Client, _args: &[Bytes]) {
     e.reset_stats();
+    e.repl.sync_full = 0;
+    e.repl.sync_partial_ok = 0;
+    e.repl.sync_partial_err = 0;
     c.reply().ok();
 }
 

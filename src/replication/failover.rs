@@ -154,14 +154,11 @@ impl Engine {
                     Some((ip, port))
                 }),
         };
-        match chosen {
-            Some((h, p)) => {
-                tracing::info!("Failover target {h}:{p} is synced, failing over.");
-                self.failover_to(h, p);
-            }
-            // Replicas acknowledge once a second: a GETACK now would move
-            // the offset they must reach.
-            None => {}
+        // Replicas acknowledge once a second: no GETACK while waiting, as
+        // it would move the offset they must reach.
+        if let Some((h, p)) = chosen {
+            tracing::info!("Failover target {h}:{p} is synced, failing over.");
+            self.failover_to(h, p);
         }
     }
 

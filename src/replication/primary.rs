@@ -260,7 +260,7 @@ impl Engine {
         if self.is_replica() || self.repl.replicas.is_empty() || self.paused() {
             return;
         }
-        if self.repl.cron_loops % period == 0 {
+        if self.repl.cron_loops.is_multiple_of(period) {
             let mut buf = Vec::new();
             encode_command(&argv(&[b"PING"]), &mut buf);
             self.feed_replicas(&buf);
@@ -371,7 +371,7 @@ impl Engine {
     /// loadDataFromDisk): a replica takes the ID and offset as its own, to
     /// PSYNC with them; a primary keeps them as its secondary ID, so that
     /// its old replicas continue.
-    pub(crate) fn restore_repl_info(&mut self, aux: &[(Vec<u8>, Vec<u8>)]) {
+    pub(crate) fn restore_repl_info(&mut self, aux: &[(Vec<u8>, Vec<u8>)]) -> bool {
         let field = |name: &[u8]| {
             aux.iter()
                 .find(|(k, _)| k.as_slice() == name)
@@ -382,10 +382,10 @@ impl Engine {
             field(b"repl-offset").and_then(|o| o.parse::<u64>().ok()),
             field(b"repl-stream-db").and_then(|d| d.parse::<i64>().ok()),
         ) else {
-            return;
+            return false;
         };
         if id.len() != 40 || db < 0 {
-            return;
+            return false;
         }
         if let Some(p) = &mut self.repl.primary {
             p.stream_db = (db as usize).min(self.ks.dbs.len().saturating_sub(1));
@@ -402,6 +402,7 @@ impl Engine {
             ));
             self.repl.no_replicas_since = Some(Instant::now());
         }
+        true
     }
 }
 

@@ -560,11 +560,10 @@ async fn sync_once(
     match answer {
         PsyncReply::Continue { replid } => {
             let mut e = engine.borrow_mut();
-            if !e
-                .repl
+            if e.repl
                 .primary
                 .as_ref()
-                .is_some_and(|p| p.generation == generation)
+                .is_none_or(|p| p.generation != generation)
             {
                 return Ok(None);
             }

@@ -779,7 +779,17 @@ impl Engine {
         match result {
             Ok(loaded) => {
                 log_loaded(&loaded);
-                self.restore_repl_info(&loaded.aux);
+                if self.restore_repl_info(&loaded.aux) && !self.is_replica() {
+                    // The replicas that continue from this dump must drop
+                    // what expired meanwhile too.
+                    let lazy = self.config.lazyfree_lazy_expire;
+                    let mut buf = Vec::new();
+                    for (db, key) in &loaded.expired_keys {
+                        let argv = super::propagate::del_argv(lazy, key);
+                        self.stream_command(*db, &argv, &mut buf);
+                    }
+                    self.feed_replicas(&buf);
+                }
                 let mut ks = loaded.keyspace;
                 fit_databases(&mut ks, self.ks.dbs.len());
                 let old = self.swap_keyspace(ks);

@@ -238,7 +238,7 @@ impl Engine {
         // A replica proxies its primary's stream to its own replicas
         // (execute_from_primary) and adds nothing to it, as Redis's
         // replicationFeedSlaves does.
-        if !(self.repl.backlog.is_some() || !self.repl.replicas.is_empty()) || self.is_replica() {
+        if self.is_replica() || self.repl.backlog.is_none() && self.repl.replicas.is_empty() {
             return;
         }
         let mut buf = Vec::new();
@@ -257,7 +257,7 @@ impl Engine {
 
     /// Appends one command to `buf`, preceded by a SELECT when the stream
     /// is in another database.
-    fn stream_command(&mut self, db: usize, a: &[Bytes], buf: &mut Vec<u8>) {
+    pub(crate) fn stream_command(&mut self, db: usize, a: &[Bytes], buf: &mut Vec<u8>) {
         if self.repl.seldb != Some(db) {
             let d = itoa::Buffer::new().format(db).as_bytes().to_vec();
             encode_command(&argv(&[b"SELECT", &d]), buf);

@@ -356,6 +356,9 @@ pub struct Loaded {
     pub aux: Vec<(Vec<u8>, Vec<u8>)>,
     pub keys_loaded: u64,
     pub expired_skipped: u64,
+    /// The keys skipped as expired (database, key): a primary propagates
+    /// their deletion (Redis's RDBFLAGS_FEED_REPL).
+    pub expired_keys: Vec<(usize, Vec<u8>)>,
     pub version: u16,
     /// Keys whose value was an empty collection (Redis skips them too).
     pub empty_skipped: u64,
@@ -404,6 +407,7 @@ pub fn load(
         aux: Vec::new(),
         keys_loaded: 0,
         expired_skipped: 0,
+        expired_keys: Vec::new(),
         version,
         empty_skipped: 0,
         functions: Vec::new(),
@@ -496,6 +500,7 @@ pub fn load(
                     (Some(at), Some(now)) if at < now);
                 if expired {
                     out.expired_skipped += 1;
+                    out.expired_keys.push((dbi, key.to_vec()));
                 } else {
                     let db = &mut out.keyspace.dbs[dbi];
                     let mut e = Entry::new(SBytes::new(&key), v);
