@@ -372,6 +372,9 @@ async fn push_all(
                 if c.sync_out.len() + c.out_inflight <= WINDOW {
                     return true;
                 }
+                // `out_inflight` is what the connection task saw at its
+                // last round: let it run one to write and recount.
+                c.wake.notify_one();
                 let p = progress.entry(*id).or_insert((c.net_out, Instant::now()));
                 if p.0 != c.net_out {
                     *p = (c.net_out, Instant::now());
