@@ -586,8 +586,26 @@ async fn sync_once(
         }
         PsyncReply::Full { replid, offset } => {
             set_link_state(engine, generation, LinkState::Syncing);
-            let (path, total) = receive_snapshot(engine, &mut sock, &mut buf, timeout).await?;
-            let got = load_snapshot(engine, generation, &path, total).await;
+            let mode = {
+                use crate::config::ReplDisklessLoad as L;
+                let e = engine.borrow();
+                match e.config.repl_diskless_load {
+                    L::Swapdb if replid == e.repl.replid => LoadMode::Async,
+                    L::Swapdb => LoadMode::Loading,
+                    L::OnEmptyDb if e.ks.total_keys() == 0 => LoadMode::Loading,
+                    _ => LoadMode::Disk,
+                }
+            };
+            mode.set_flags(&mut engine.borrow_mut(), true);
+            let received = receive_snapshot(engine, &mut sock, &mut buf, timeout).await;
+            let (path, total) = match received {
+                Ok(r) => r,
+                Err(err) => {
+                    mode.set_flags(&mut engine.borrow_mut(), false);
+                    return Err(err);
+                }
+            };
+            let got = load_snapshot(engine, generation, &path, total, mode).await;
             let _ = std::fs::remove_file(&path);
             let Some(loaded) = got? else {
                 return Ok(None);
@@ -796,28 +814,58 @@ async fn receive_into(
     Ok(written)
 }
 
+/// How a replica loads a full sync (Redis's `repl-diskless-load`, whose
+/// three modes snapcache keeps from the client's point of view; the
+/// snapshot itself always goes through a file, never memory).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LoadMode {
+    /// `disabled`, or `on-empty-db` with data: received first, then the old
+    /// data is flushed and the file loaded while clients get `-LOADING`.
+    Disk,
+    /// `swapdb` for the same history (our replication ID is the
+    /// primary's): the old data is served until the new set replaces it
+    /// (`async_loading:1`).
+    Async,
+    /// `swapdb` for a new history, or `on-empty-db` on an empty server:
+    /// `-LOADING` from the start of the transfer; the old data, kept aside,
+    /// comes back if the sync fails.
+    Loading,
+}
+
+impl LoadMode {
+    fn set_flags(self, e: &mut Engine, on: bool) {
+        match self {
+            LoadMode::Disk => {}
+            LoadMode::Async => e.async_loading = on,
+            LoadMode::Loading => e.loading = on,
+        }
+    }
+}
+
 /// Loads the received file on a thread of its own. With
-/// `repl-diskless-load swapdb` the old data is served until the new set is
-/// in; otherwise (`disabled`, `on-empty-db`) it is flushed first and
-/// clients get `-LOADING` meanwhile, as in Redis. Ok(None) when a newer
-/// REPLICAOF replaced the link meanwhile.
+/// [`LoadMode::Disk`] the old data is flushed first; otherwise it stays
+/// until the new set replaces it. Ok(None) when a newer REPLICAOF replaced
+/// the link meanwhile.
 async fn load_snapshot(
     engine: &Rc<RefCell<Engine>>,
     generation: u64,
     path: &std::path::Path,
     total: u64,
+    mode: LoadMode,
 ) -> SyncResult<Option<rdb::Loaded>> {
     let (map, _) = match crate::persistence::file::open(path) {
         Ok(Some(m)) => m,
-        Ok(None) => return Err("the received snapshot file is gone".into()),
+        Ok(None) => {
+            mode.set_flags(&mut engine.borrow_mut(), false);
+            return Err("the received snapshot file is gone".into());
+        }
         Err(e) => {
+            mode.set_flags(&mut engine.borrow_mut(), false);
             return Err(format!(
                 "Failed trying to load the MASTER synchronization DB from disk: {e}"
-            ))
+            ));
         }
     };
-    let swapdb =
-        engine.borrow().config.repl_diskless_load == crate::config::ReplDisklessLoad::Swapdb;
     let (opts, progress, cancel) = {
         let mut e = engine.borrow_mut();
         e.disconnect_replicas();
@@ -831,9 +879,7 @@ async fn load_snapshot(
             e.config.sanitize_dump_payload == crate::config::SanitizeDumpPayload::Yes;
         let progress = Arc::new(AtomicU64::new(0));
         let cancel = Arc::new(AtomicBool::new(false));
-        if swapdb {
-            e.async_loading = true;
-        } else {
+        if mode == LoadMode::Disk {
             tracing::info!("MASTER <-> REPLICA sync: Flushing old data");
             let n = e.ks.dbs.len();
             let old = e.swap_keyspace(Keyspace::new(n));
@@ -841,6 +887,8 @@ async fn load_snapshot(
             // The data no longer matches any replication ID.
             e.repl.psync_ok = false;
             e.loading = true;
+        }
+        if mode != LoadMode::Async {
             e.persist.loading = Some(crate::server::persist::LoadProgress {
                 start_time: crate::keyspace::now_ms() / 1000,
                 total_bytes: total,
@@ -868,10 +916,8 @@ async fn load_snapshot(
     };
     let mut e = engine.borrow_mut();
     e.async_loading = false;
-    if !swapdb {
-        e.loading = false;
-        e.persist.loading = None;
-    }
+    e.loading = false;
+    e.persist.loading = None;
     let wanted = e
         .repl
         .primary
