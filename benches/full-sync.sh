@@ -156,7 +156,7 @@ run_one() { # run_one NAME PRIMARY_BIN REPLICA_BIN ARGS...
         --enable-debug-command yes --logfile "$dir/r/log" >/dev/null 2>&1 &
     pids+=("$!")
     until [ "$(cli "$RPORT" ping)" = PONG ]; do sleep 0.05; done
-    (while :; do probe 2000 "$dir/probe-sync.$BASHPID.csv"; done) &
+    (i=0; while :; do i=$((i + 1)); probe 2000 "$dir/probe-sync.$i.csv"; done) &
     probe_pid=$!
     c0=$(info "$PORT" total_commands_processed); t0=$(now)
     cli "$RPORT" replicaof 127.0.0.1 "$PORT" >/dev/null

@@ -727,7 +727,7 @@ fn replication_section(e: &Engine, out: &mut String) {
     let _ = write!(
         out,
         "connected_slaves:{}\r\n",
-        e.repl.replicas.len() + e.repl.sync_waiting.len()
+        e.repl.replicas.len() + e.repl.sync_waiting.len() + e.spooled_replicas()
     );
     if e.config.min_replicas_to_write > 0 && e.config.min_replicas_max_lag > 0 {
         let _ = write!(out, "min_slaves_good_slaves:{}\r\n", e.good_replicas());

@@ -50,4 +50,5 @@ pub mod backlog;
 pub mod failover;
 pub mod primary;
 pub mod replica;
+pub mod spool;
 pub mod transfer;

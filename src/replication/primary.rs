@@ -69,6 +69,9 @@ impl Engine {
         if let Some(b) = &mut self.repl.backlog {
             b.feed(bytes);
         }
+        if !self.repl.spools.is_empty() {
+            self.spool_feed(bytes);
+        }
         let Engine {
             repl,
             clients,
@@ -85,18 +88,6 @@ impl Engine {
         }
     }
 
-    /// Makes `c` a consumer of the stream from now on (a full sync's
-    /// snapshot is taken in the same turn).
-    pub fn attach_replica(&mut self, c: &mut Client) {
-        if !self.repl.replicas.contains(&c.id) {
-            self.repl.replicas.push(c.id);
-        }
-        self.repl.no_replicas_since = None;
-        // A new consumer starts without a database: the next command
-        // SELECTs, as Redis does after a full sync.
-        self.repl.seldb = None;
-    }
-
     /// Forgets a disconnected client's stream.
     pub fn detach_replica(&mut self, c: &Client) {
         let was = self.repl.replicas.len();
@@ -105,6 +96,8 @@ impl Engine {
             self.repl.no_replicas_since = Some(Instant::now());
         }
         self.repl.links.remove(&c.id);
+        self.repl.drain_ready.retain(|&id| id != c.id);
+        self.spool_leave(c.id);
         self.repl.acks.remove(&c.id);
         self.repl.replica_ports.remove(&c.id);
         self.repl.replica_ips.remove(&c.id);

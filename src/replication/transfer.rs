@@ -38,7 +38,7 @@ use crate::server::Engine;
 /// Snapshot bytes queued per replica beyond what its socket took.
 pub const WINDOW: usize = 1 << 20;
 /// Bytes read from the pipe or the file at a time.
-const CHUNK: usize = 64 << 10;
+pub(crate) const CHUNK: usize = 64 << 10;
 
 /// The running full-sync snapshot.
 pub struct SyncRun {
@@ -152,6 +152,12 @@ impl Engine {
     /// them to the stream: this turn's offset is the snapshot's.
     fn begin_full_sync(&mut self, ids: &[u64], state: SyncState) {
         let line = format!("+FULLRESYNC {} {}\r\n", self.repl.replid, self.repl.offset);
+        // The stream from this offset on waits in a spool file until each
+        // replica has its snapshot.
+        if !self.spool_start(ids) {
+            self.drop_sync_replicas(ids, "no spool for the stream");
+            return;
+        }
         for &id in ids {
             let old_sync = self.repl.links.get(&id).is_some_and(|l| l.old_sync);
             if let Some(link) = self.repl.links.get_mut(&id) {
@@ -163,7 +169,6 @@ impl Engine {
             if !old_sync {
                 c.sync_out.extend_from_slice(line.as_bytes());
             }
-            self.attach_replica(&mut c);
             c.wake.notify_one();
             self.clients.insert(id, c);
         }
@@ -296,21 +301,19 @@ impl Engine {
 
     /// A replica's snapshot is wholly queued: the stream follows it.
     fn sync_payload_sent(&mut self, id: u64, wait_ack: bool) {
-        let Some(c) = self.clients.get_mut(&id) else {
+        if !self.clients.contains_key(&id) {
             return;
-        };
+        }
         if let Some(link) = self.repl.links.get_mut(&id) {
             if wait_ack {
-                // Online at its first REPLCONF ACK (see replica_ack_online).
+                // The stream starts at its first REPLCONF ACK (see
+                // replica_ack_online).
                 link.wait_ack = true;
                 return;
             }
-            link.state = SyncState::Online;
         }
-        c.hold_out = false;
-        c.wake.notify_one();
-        self.repl.ack_times.insert(id, Instant::now());
-        tracing::info!("Synchronization with replica {} succeeded", c.addr);
+        self.repl.drain_ready.push(id);
+        self.repl_kick.notify_one();
     }
 
     /// REPLCONF ACK from a replica that got a diskless snapshot: it has
@@ -323,9 +326,8 @@ impl Engine {
             return;
         }
         link.wait_ack = false;
-        link.state = SyncState::Online;
-        c.hold_out = false;
-        tracing::info!("Synchronization with replica {} succeeded", c.addr);
+        self.repl.drain_ready.push(c.id);
+        self.repl_kick.notify_one();
     }
 }
 
@@ -335,6 +337,10 @@ pub async fn sync_loop(engine: Rc<RefCell<Engine>>) {
     let kick = engine.borrow().repl_kick.clone();
     loop {
         let _ = tokio::time::timeout(Duration::from_millis(100), kick.notified()).await;
+        let drains = std::mem::take(&mut engine.borrow_mut().repl.drain_ready);
+        for id in drains {
+            tokio::task::spawn_local(super::spool::drain(engine.clone(), id));
+        }
         let jobs = engine.borrow_mut().next_sync_jobs();
         for job in jobs {
             match job {
@@ -351,7 +357,7 @@ pub async fn sync_loop(engine: Rc<RefCell<Engine>>) {
 
 /// Queues `chunk` for every replica of `ids` once each has room in its
 /// window; replicas gone, closing or stuck for `repl-timeout` leave `ids`.
-async fn push_all(
+pub(crate) async fn push_all(
     engine: &Rc<RefCell<Engine>>,
     ids: &mut Vec<u64>,
     progress: &mut std::collections::HashMap<u64, (u64, Instant)>,

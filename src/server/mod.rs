@@ -922,6 +922,7 @@ async fn serve(
         // history to continue: PSYNC ? -1.
         engine.repl.psync_ok = false;
     }
+    crate::replication::spool::remove_stale(&engine.config.dir);
     let load_rdb = engine.aof_startup();
     let shutdown = engine.shutdown_notify.clone();
     let engine = Rc::new(RefCell::new(engine));

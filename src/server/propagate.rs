@@ -62,6 +62,11 @@ pub struct Repl {
     pub sync_full: u64,
     pub sync_partial_ok: u64,
     pub sync_partial_err: u64,
+    /// The stream full syncs' replicas miss meanwhile (replication::spool).
+    pub spools: Vec<crate::replication::spool::Spool>,
+    pub spool_seq: u64,
+    /// Replicas whose snapshot is sent: their spool drain is to start.
+    pub drain_ready: Vec<u64>,
     /// A FAILOVER under way.
     pub failover: Option<crate::replication::failover::Failover>,
     /// The IPs replicas announced (REPLCONF ip-address).
@@ -114,6 +119,9 @@ impl Repl {
             sync_full: 0,
             sync_partial_ok: 0,
             sync_partial_err: 0,
+            spools: Vec::new(),
+            spool_seq: 0,
+            drain_ready: Vec::new(),
             failover: None,
             replica_ips: Default::default(),
             last_sync: None,
