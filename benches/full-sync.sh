@@ -176,9 +176,9 @@ run_one() { # run_one NAME PRIMARY_BIN REPLICA_BIN ARGS...
     local dur ops sync_p99 fulls
     dur=$(echo "$t1 - $t0" | bc -l)
     ops=$(echo "($c1 - $c0) / $dur" | bc -l)
-    # The probe's p99 over every run that finished during the sync.
+    # The probe runs' p99s during the sync: their 99th percentile.
     sync_p99=$(cat "$dir"/probe-sync.*.csv 2>/dev/null | awk -F'","' '$1 ~ /PING/ { print $7 }' \
-        | tr -d '"' | sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int(NR * 0.99) > 0 ? int(NR * 0.99) : 1]; else print "-" }')
+        | tr -d '"' | sort -n | awk '{ a[NR] = $1 } END { k = int(NR * 0.99); if (k < 1) k = 1; if (NR) print a[k]; else print "-" }')
     fulls=$(info "$PORT" sync_full)
     local digest=no
     if [ "$up" = yes ]; then

@@ -8,6 +8,9 @@
 //!   `second_repl_offset`) and an offset the [`backlog`] still holds gets
 //!   `+CONTINUE` and the bytes it missed; any other gets `+FULLRESYNC` and a
 //!   snapshot through [`transfer`].
+//! * [`spool`]: the stream a syncing replica misses, in a file rather
+//!   than its output buffer, so that a long sync under load neither grows
+//!   memory nor hits `client-output-buffer-limit replica`.
 //! * [`transfer`]: a full sync is a sink of the snapshot pipeline
 //!   (`../shared/DESIGN.md` §4). With `repl-diskless-sync yes` the snapshot
 //!   (a fork child or the forkless writer thread, as `snapshot-method`
@@ -26,8 +29,9 @@
 //! online replica ([`crate::server::Engine::feed_replicas`]); a replica's
 //! offset is the count of stream bytes it applied. A snapshot taken for a
 //! full sync is the dataset at the offset `+FULLRESYNC` announces: the
-//! stream after it reaches the replica behind the snapshot, held in its
-//! output buffer while the transfer runs. A replica proxies its primary's
+//! stream after it is spooled from that same turn and reaches the replica
+//! behind the snapshot; the replica joins the live stream when it has read
+//! the spool to its end, between two writes. A replica proxies its primary's
 //! stream unchanged to its own replicas, so offsets agree down a chain.
 //!
 //! # Crash safety
@@ -36,8 +40,12 @@
 //! `repl-offset` and `repl-stream-db`: a replica restarted from it continues
 //! with PSYNC, and a restarted primary keeps its old ID as `master_replid2`,
 //! so its replicas continue too. A replica receives a snapshot into
-//! `temp-<time>.<pid>.rdb` and renames it over its dump only once it is
-//! whole and loads; a failed or torn transfer leaves the old data in place.
+//! `temp-<time>.<pid>.rdb`, fsyncs it, and (with `repl-diskless-load
+//! disabled`) links it as its dump only once it has loaded; a failed or
+//! torn transfer leaves the old data in place. A load that fails after
+//! the old data was flushed (`disabled`) leaves the replica empty until
+//! the next sync, as in Redis. Spool files of a crashed process are
+//! removed at the next start.
 //!
 //! # Cancellation
 //!

@@ -17,11 +17,12 @@
 //!   The stream starts once the replica acknowledges (REPLCONF ACK), so the
 //!   mark ends what it reads.
 //!
-//! Replicas are attached to the stream in the turn the snapshot is taken:
-//! what is written after it waits in their output buffer (bounded by
-//! `client-output-buffer-limit replica`) behind the snapshot, which goes
-//! through a window of [`WINDOW`] bytes per replica. A replica that takes
-//! nothing for `repl-timeout` is dropped, and the others go on.
+//! The stream written from the snapshot's offset on goes to a spool file
+//! ([`super::spool`]) started in the turn the snapshot is taken; once a
+//! replica has its snapshot it gets the spool, then joins the live stream.
+//! Snapshot and spool go through a window of [`WINDOW`] bytes per replica;
+//! a replica that takes nothing for `repl-timeout` is dropped, and the
+//! others go on.
 
 use std::cell::RefCell;
 use std::os::fd::OwnedFd;
