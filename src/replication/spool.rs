@@ -176,6 +176,16 @@ impl Engine {
         self.spools_gc();
     }
 
+    /// A replica whose spool cannot be read: it leaves it and is closed
+    /// (it reconnects and syncs again).
+    fn spool_abandon(&mut self, id: u64) {
+        self.spool_leave(id);
+        if let Some(c) = self.clients.get_mut(&id) {
+            c.close_asap = true;
+            c.wake.notify_one();
+        }
+    }
+
     /// The spool `id` reads from, if any.
     pub(crate) fn spool_of(&self, id: u64) -> Option<u64> {
         self.repl
@@ -200,19 +210,19 @@ pub async fn drain(engine: Rc<RefCell<Engine>>, id: u64) {
             // No spool (it failed): the replica was closed.
             return;
         };
-        let s = e.repl.spools.iter().find(|s| s.id == n).expect("found above");
+        let s = e
+            .repl
+            .spools
+            .iter()
+            .find(|s| s.id == n)
+            .expect("found above");
         (n, s.path.clone())
     };
     let mut file = match tokio::fs::File::open(&path).await {
         Ok(f) => f,
         Err(e) => {
             tracing::warn!("Can't read the replication spool {}: {e}", path.display());
-            let mut e = engine.borrow_mut();
-            e.spool_leave(id);
-            if let Some(c) = e.clients.get_mut(&id) {
-                c.close_asap = true;
-                c.wake.notify_one();
-            }
+            engine.borrow_mut().spool_abandon(id);
             return;
         }
     };
@@ -250,12 +260,7 @@ pub async fn drain(engine: Rc<RefCell<Engine>>, id: u64) {
         let n = match file.read(&mut buf[..want]).await {
             Ok(0) | Err(_) => {
                 tracing::warn!("Replication spool {}: short read", path.display());
-                let mut e = engine.borrow_mut();
-                e.spool_leave(id);
-                if let Some(c) = e.clients.get_mut(&id) {
-                    c.close_asap = true;
-                    c.wake.notify_one();
-                }
+                engine.borrow_mut().spool_abandon(id);
                 return;
             }
             Ok(n) => n,

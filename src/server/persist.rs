@@ -351,18 +351,9 @@ impl Engine {
         match fork::spawn_save(&job) {
             Ok(child) => {
                 let pid = child.pid();
-                let p = &mut self.persist;
-                p.total_forks += 1;
-                p.latest_fork_usec = child.fork_usec;
-                p.reset_child_stats();
-                p.cur_keys_total = self.ks.total_keys() as u64;
-                p.child_started = unix_secs();
-                p.child_dir = dir;
-                p.child = Some(child);
-                let fork_ms = self.persist.latest_fork_usec / 1000;
-                self.latency_sample("fork", fork_ms);
+                self.persist.child_dir = dir;
+                self.child_started(child, reason.clone());
                 tracing::info!("Background saving started by pid {pid} ({reason})");
-                self.persist.snap.current = Some((super::snapshot::Method::Fork, reason));
                 Ok(pid)
             }
             Err(errno) => {
@@ -374,6 +365,31 @@ impl Engine {
                 self.forkless_start(reason).map(|()| 0)
             }
         }
+    }
+
+    /// Books a forked child in: the fork's counters, its latency sample,
+    /// the snapshot method INFO reports.
+    pub(crate) fn child_started(&mut self, child: fork::Child, reason: String) {
+        let p = &mut self.persist;
+        p.total_forks += 1;
+        p.latest_fork_usec = child.fork_usec;
+        p.reset_child_stats();
+        p.cur_keys_total = self.ks.total_keys() as u64;
+        p.child_started = unix_secs();
+        p.child = Some(child);
+        let fork_ms = self.persist.latest_fork_usec / 1000;
+        self.latency_sample("fork", fork_ms);
+        self.persist.snap.current = Some((super::snapshot::Method::Fork, reason));
+    }
+
+    /// A child has ended (reaped or stopped): its state is reset.
+    fn child_ended(&mut self) {
+        let p = &mut self.persist;
+        p.last_bgsave_secs = unix_secs() - p.child_started;
+        p.child_started = -1;
+        p.reset_child_stats();
+        p.snap.last = p.snap.current.take();
+        self.evict.snapshot_overhead = 0;
     }
 
     /// Redis's `killRDBChild`: cancels the running background save; the
@@ -509,12 +525,7 @@ impl Engine {
                 }
                 Exit::Failed(_) => tracing::warn!("Background transfer error"),
             }
-            let p = &mut self.persist;
-            p.last_bgsave_secs = unix_secs() - p.child_started;
-            p.child_started = -1;
-            p.reset_child_stats();
-            p.snap.last = p.snap.current.take();
-            self.evict.snapshot_overhead = 0;
+            self.child_ended();
             self.sync_snapshot_done(ok);
             return;
         }
@@ -540,12 +551,7 @@ impl Engine {
                 }
             }
         }
-        let p = &mut self.persist;
-        p.last_bgsave_secs = unix_secs() - p.child_started;
-        p.child_started = -1;
-        p.reset_child_stats();
-        p.snap.last = p.snap.current.take();
-        self.evict.snapshot_overhead = 0;
+        self.child_ended();
         let ok = exit == Exit::Success;
         self.disk_save_done(ok);
     }

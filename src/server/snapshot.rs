@@ -442,18 +442,9 @@ impl Engine {
         };
         let child = crate::persistence::fork::spawn_save(&job).map_err(|e| e.desc().to_string())?;
         let pid = child.pid();
-        let p = &mut self.persist;
-        p.total_forks += 1;
-        p.latest_fork_usec = child.fork_usec;
-        p.reset_child_stats();
-        p.cur_keys_total = self.ks.total_keys() as u64;
-        p.child_started = unix_secs();
-        p.child = Some(child);
-        p.child_for_sync = true;
-        let fork_ms = self.persist.latest_fork_usec / 1000;
-        self.latency_sample("fork", fork_ms);
+        self.child_started(child, reason.to_string());
+        self.persist.child_for_sync = true;
         tracing::info!("Background RDB transfer started by pid {pid} ({reason})");
-        self.persist.snap.current = Some((Method::Fork, reason.to_string()));
         Ok(())
     }
 
