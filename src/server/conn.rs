@@ -266,6 +266,11 @@ pub async fn serve_client<S: Sock>(engine: Rc<RefCell<Engine>>, sock: S, id: u64
                 out.extend_from_slice(&c.sync_out);
                 c.sync_out.clear();
             }
+            if !c.hold_out && c.sync_out.capacity() > 0 {
+                // The sync is over: its window's buffer is not kept (it
+                // would count as used memory nobody accounts for).
+                c.sync_out = Vec::new();
+            }
             if c.hold_out {
                 // The stream waits in the client's buffer.
             } else if out.is_empty() && c.out.len() > SWAP_OUTPUT_AT {

@@ -914,16 +914,18 @@ async fn serve(
     // The AOF (with appendonly yes the whole dataset, as Redis's
     // loadDataFromDisk) loads before the first connection is served;
     // otherwise the RDB dump loads on a thread while clients get -LOADING.
+    crate::replication::spool::remove_stale(&engine.config.dir);
+    let load_rdb = engine.aof_startup();
     // `replicaof` in the configuration: the link starts once the dump is
-    // loaded (its replication ID and offset are what PSYNC offers).
+    // loaded (its replication ID and offset are what PSYNC offers). The
+    // AOF, loaded above, replays as a primary's would: its writes are not
+    // a replica's clients'.
     if let Some((host, port)) = engine.config.replicaof.clone() {
         engine.start_replication(host, port);
         // Without a dump that says otherwise, a fresh replica has no
         // history to continue: PSYNC ? -1.
         engine.repl.psync_ok = false;
     }
-    crate::replication::spool::remove_stale(&engine.config.dir);
-    let load_rdb = engine.aof_startup();
     let shutdown = engine.shutdown_notify.clone();
     let engine = Rc::new(RefCell::new(engine));
 
