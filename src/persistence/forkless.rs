@@ -718,18 +718,12 @@ fn write_file(
     let target = match sink {
         Sink::Dump(t) => t,
         Sink::Stream(f) => {
-            let out = std::io::BufWriter::with_capacity(256 << 10, f);
-            let mut w = rdb::RdbWriter::new(out, opts);
-            if let Err(e) = w.header() {
-                return write_error(e);
-            }
-            if let Err(end) = write_chunks(&mut w, rx, sh, delay_us) {
-                return end;
-            }
-            let bytes = w.bytes_written();
-            return match w.finish().and_then(|mut o| std::io::Write::flush(&mut o)) {
-                Ok(()) => WriterEnd::Saved { bytes },
-                Err(e) => write_error(e),
+            return match write_rdb(f, opts, rx, sh, delay_us) {
+                Ok((mut out, bytes)) => match std::io::Write::flush(&mut out) {
+                    Ok(()) => WriterEnd::Saved { bytes },
+                    Err(e) => write_error(e),
+                },
+                Err(end) => end,
             };
         }
     };
@@ -739,17 +733,9 @@ fn write_file(
         Ok(s) => s,
         Err(e) => return WriterEnd::Failed(e),
     };
-    let out = std::io::BufWriter::with_capacity(256 << 10, sink);
-    let mut w = rdb::RdbWriter::new(out, opts);
-    if let Err(e) = w.header() {
-        return write_error(e);
-    }
-    if let Err(end) = write_chunks(&mut w, rx, sh, delay_us) {
-        return end;
-    }
-    let out = match w.finish() {
-        Ok(o) => o,
-        Err(e) => return write_error(e),
+    let out = match write_rdb(sink, opts, rx, sh, delay_us) {
+        Ok((out, _)) => out,
+        Err(end) => return end,
     };
     let bytes = out.get_ref().file.metadata().map(|m| m.len()).unwrap_or(0);
     let sink = match out.into_inner() {
@@ -765,6 +751,25 @@ fn write_file(
         Ok(()) => WriterEnd::Saved { bytes },
         Err(e) => WriterEnd::Failed(e),
     }
+}
+
+/// The RDB of the walk's chunks into `out` (buffered): header, chunks,
+/// trailer. Returns the buffered writer, not yet flushed, and the bytes
+/// written before the trailer; Err is how the save ended instead.
+fn write_rdb<W: std::io::Write>(
+    out: W,
+    opts: SaveOptions,
+    rx: &mpsc::Receiver<Msg>,
+    sh: &Shared,
+    delay_us: u32,
+) -> Result<(std::io::BufWriter<W>, u64), WriterEnd> {
+    let out = std::io::BufWriter::with_capacity(256 << 10, out);
+    let mut w = rdb::RdbWriter::new(out, opts);
+    w.header().map_err(write_error)?;
+    write_chunks(&mut w, rx, sh, delay_us)?;
+    let bytes = w.bytes_written();
+    let out = w.finish().map_err(write_error)?;
+    Ok((out, bytes))
 }
 
 fn write_error(err: std::io::Error) -> WriterEnd {
